@@ -1,0 +1,339 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { PiqConfigError, PiqInputError } from '../errors';
+import { describe, shapeStr } from '../internal/validate';
+import type { ClassifierAdapter, ClassifierOutputs } from './types';
+
+/**
+ * How to read a classifier's output: raw `'logits'`, `'probabilities'` (a softmax output, turned
+ * into log-probabilities so that `softmax(logits)` gives the probabilities back), or `'auto'`
+ * (probabilities when a `tf.LayersModel` ends in a softmax activation, else logits).
+ * @category Classifier
+ */
+export type ClassifierOutputKind = 'auto' | 'logits' | 'probabilities';
+
+/**
+ * A classifier given as a function of a batch, returning its tapped features and logits.
+ * @category Classifier
+ */
+export type ClassifierFunction = (x: tf.Tensor) => { features: tf.Tensor; logits: tf.Tensor };
+
+/**
+ * The part of a `tf.GraphModel` (from `@tensorflow/tfjs-converter`) piq-tfjs uses. Declared
+ * structurally so piq-tfjs does not depend on the converter package.
+ * @category Classifier
+ */
+export interface GraphModelLike {
+  execute(inputs: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap, outputs?: string | string[]): tf.Tensor | tf.Tensor[];
+  readonly inputs: ReadonlyArray<{ name: string; shape?: number[] }>;
+  readonly outputNodes: string[];
+}
+
+/**
+ * Options of {@link toClassifierAdapter}.
+ * @category Classifier
+ */
+export interface ClassifierAdapterOptions {
+  /**
+   * LayersModel: name of the layer whose output PIQ taps. GraphModel: name of the feature node.
+   * @defaultValue LayersModel: the last layer with a spatial output (`[batch, h, w, c]`, h·w > 1); required for GraphModel
+   */
+  featureLayer?: string;
+  /**
+   * GraphModel only: name of the logits (or probabilities) node.
+   * @defaultValue the model's first output node
+   */
+  logitsNode?: string;
+  /**
+   * Input shape without batch. Required for a function classifier or a GraphModel without static input shape.
+   * @defaultValue read from the model
+   */
+  inputShape?: readonly number[];
+  /**
+   * How to read the output. See {@link ClassifierOutputKind}.
+   * @defaultValue 'auto'
+   */
+  outputKind?: ClassifierOutputKind;
+}
+
+/**
+ * Anything {@link toClassifierAdapter} accepts as a classifier.
+ * @category Classifier
+ */
+export type ClassifierLike = tfl.LayersModel | GraphModelLike | ClassifierFunction | ClassifierAdapter;
+
+const OWNER = 'toClassifierAdapter';
+
+function isLayersModel(c: unknown): c is tfl.LayersModel {
+  return c instanceof tfl.LayersModel;
+}
+
+function isGraphModel(c: unknown): c is GraphModelLike {
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof (c as GraphModelLike).execute === 'function' &&
+    Array.isArray((c as GraphModelLike).outputNodes)
+  );
+}
+
+/** True when `c` already is a {@link ClassifierAdapter}. */
+export function isClassifierAdapter(c: unknown): c is ClassifierAdapter {
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof (c as ClassifierAdapter).run === 'function' &&
+    typeof (c as ClassifierAdapter).logits === 'function' &&
+    Array.isArray((c as ClassifierAdapter).featureShape)
+  );
+}
+
+function toLogits(out: tf.Tensor, probabilities: boolean): tf.Tensor2D {
+  // log(p) are valid logits: softmax(log p) = p. The clip keeps log finite for p = 0.
+  return (probabilities ? tf.log(tf.clipByValue(out, 1e-12, 1)) : out) as tf.Tensor2D;
+}
+
+function checkBatch(owner: string, x: tf.Tensor, inputShape: readonly number[]): void {
+  if (!(x instanceof tf.Tensor)) {
+    throw new PiqInputError(`${owner}: 'input' must be a tf.Tensor, got ${describe(x)}.`);
+  }
+  const expected = [-1, ...inputShape];
+  const ok = x.rank === expected.length && inputShape.every((d, i) => d < 0 || x.shape[i + 1] === d);
+  if (!ok) {
+    const hint = x.rank === inputShape.length ? ' Add a batch dimension.' : '';
+    throw new PiqInputError(
+      `${owner}: 'input' must have shape [batch, ${inputShape.join(', ')}] to match the classifier, got ${shapeStr(x.shape)}.${hint}`,
+    );
+  }
+}
+
+function spatialLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
+  return model.layers.filter((l) => {
+    let shape: unknown;
+    try {
+      shape = l.outputShape;
+    } catch {
+      return false; // layers with several outputs or not built
+    }
+    if (!Array.isArray(shape) || shape.length !== 4 || Array.isArray(shape[0])) return false;
+    const [, h, w] = shape as Array<number | null>;
+    return typeof h === 'number' && typeof w === 'number' && h * w > 1 && l.getClassName() !== 'InputLayer';
+  });
+}
+
+/**
+ * Builds the part of a LayersModel after `tap` as a function of the tap's output, by re-applying
+ * the layers in topological order. Returns undefined when some layer after the tap also reads
+ * a tensor from before the tap (a skip connection around it): then the model cannot be split.
+ */
+function buildHead(model: tfl.LayersModel, tap: tfl.layers.Layer): ((f: tf.Tensor4D) => tf.Tensor) | undefined {
+  type SymT = tfl.SymbolicTensor;
+  const tapOut = tap.output as SymT;
+  const outSym = model.outputs[0] as SymT;
+  // Collect nodes reachable downstream of the tap, in the model's (topological) layer order.
+  const available = new Set<number>([tapOut.id]);
+  const plan: Array<{ layer: tfl.layers.Layer; inputs: SymT[]; outputs: SymT[] }> = [];
+  const tapIndex = model.layers.indexOf(tap);
+  for (const layer of model.layers.slice(tapIndex + 1)) {
+    for (const node of layer.inboundNodes) {
+      const ins = node.inputTensors as SymT[];
+      const outs = node.outputTensors as SymT[];
+      if (ins.length === 0) continue;
+      const fromTap = ins.some((t) => available.has(t.id));
+      if (!fromTap) continue;
+      if (!ins.every((t) => available.has(t.id))) return undefined;
+      plan.push({ layer, inputs: ins, outputs: outs });
+      for (const o of outs) available.add(o.id);
+    }
+  }
+  if (!available.has(outSym.id)) return undefined;
+  return (features: tf.Tensor4D) => {
+    const values = new Map<number, tf.Tensor>([[tapOut.id, features]]);
+    for (const step of plan) {
+      const ins = step.inputs.map((s) => values.get(s.id) as tf.Tensor);
+      const out = step.layer.apply(ins.length === 1 ? (ins[0] as tf.Tensor) : ins, { training: false });
+      const outs = Array.isArray(out) ? out : [out];
+      step.outputs.forEach((s, i) => values.set(s.id, outs[i] as tf.Tensor));
+    }
+    return values.get(outSym.id) as tf.Tensor;
+  };
+}
+
+function fromLayersModel(model: tfl.LayersModel, opts: ClassifierAdapterOptions): ClassifierAdapter {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new PiqConfigError(
+      `${OWNER}: the classifier must have exactly one input and one output, got ${model.inputs.length} inputs and ${model.outputs.length} outputs. Wrap it in a function classifier.`,
+    );
+  }
+  const candidates = spatialLayers(model);
+  const candidateNames = candidates.map((l) => `'${l.name}'`).join(', ') || '(none)';
+  let tap: tfl.layers.Layer | undefined;
+  if (opts.featureLayer !== undefined) {
+    const named = model.layers.find((l) => l.name === opts.featureLayer);
+    if (!named) {
+      throw new PiqConfigError(
+        `${OWNER}: 'featureLayer' must name a layer of the classifier, got ${describe(opts.featureLayer)}. Layers with a spatial output: ${candidateNames}.`,
+      );
+    }
+    if (!candidates.includes(named)) {
+      throw new PiqConfigError(
+        `${OWNER}: 'featureLayer' must name a layer with a spatial output [batch, height, width, channels], got '${named.name}' with output shape ${JSON.stringify(named.outputShape)}. Layers with a spatial output: ${candidateNames}.`,
+      );
+    }
+    tap = named;
+  } else {
+    tap = candidates[candidates.length - 1];
+    if (!tap) {
+      throw new PiqConfigError(
+        `${OWNER}: the classifier has no layer with a spatial output [batch, height, width, channels] to tap. PIQ needs a convolutional feature map; pass a function classifier returning { features, logits } instead.`,
+      );
+    }
+  }
+  const inputShape = (model.inputs[0] as tfl.SymbolicTensor).shape.slice(1) as number[];
+  if (inputShape.some((d) => d === null)) {
+    if (!opts.inputShape) {
+      throw new PiqConfigError(`${OWNER}: the classifier's input shape ${JSON.stringify(inputShape)} is not fully known. Pass 'inputShape'.`);
+    }
+  }
+  const resolvedInput = opts.inputShape ? [...opts.inputShape] : inputShape;
+  const featureShape = (tap.outputShape as number[]).slice(1) as [number, number, number];
+  const outShape = (model.outputs[0] as tfl.SymbolicTensor).shape;
+  const numClasses = outShape[outShape.length - 1];
+  if (outShape.length !== 2 || typeof numClasses !== 'number') {
+    throw new PiqConfigError(`${OWNER}: the classifier's output must be [batch, numClasses], got ${JSON.stringify(outShape)}.`);
+  }
+  const last = model.layers[model.layers.length - 1];
+  const endsInSoftmax = (last?.getConfig() as { activation?: unknown }).activation === 'softmax' || last?.getClassName() === 'Softmax';
+  const kind = opts.outputKind ?? 'auto';
+  const probabilities = kind === 'probabilities' || (kind === 'auto' && endsInSoftmax);
+  // A second view over the same layers: shares weights, trains nothing, is never disposed by us
+  // (disposing it would dispose the user's weights).
+  const tapped = tfl.model({ inputs: model.inputs, outputs: [tap.output as tfl.SymbolicTensor, model.outputs[0] as tfl.SymbolicTensor] });
+  const headFn = buildHead(model, tap);
+  const owner = 'ClassifierAdapter.run';
+  return {
+    inputShape: resolvedInput,
+    featureShape,
+    numClasses,
+    featureLayer: tap.name,
+    run(x: tf.Tensor): ClassifierOutputs {
+      checkBatch(owner, x, resolvedInput);
+      return tf.tidy(() => {
+        const [f, y] = tapped.apply(x, { training: false }) as tf.Tensor[];
+        return { features: f as tf.Tensor4D, logits: toLogits(y as tf.Tensor, probabilities) };
+      });
+    },
+    logits(x: tf.Tensor): tf.Tensor2D {
+      checkBatch('ClassifierAdapter.logits', x, resolvedInput);
+      return tf.tidy(() => toLogits(model.apply(x, { training: false }) as tf.Tensor, probabilities));
+    },
+    head: headFn ? (f: tf.Tensor4D) => tf.tidy(() => toLogits(headFn(f), probabilities)) : undefined,
+  };
+}
+
+function fromGraphModel(model: GraphModelLike, opts: ClassifierAdapterOptions): ClassifierAdapter {
+  if (opts.featureLayer === undefined) {
+    throw new PiqConfigError(`${OWNER}: a GraphModel classifier needs 'featureLayer' (the name of its feature node), got undefined.`);
+  }
+  const featureNode = opts.featureLayer;
+  const logitsNode = opts.logitsNode ?? model.outputNodes[0];
+  if (logitsNode === undefined) {
+    throw new PiqConfigError(`${OWNER}: 'logitsNode' is required: the GraphModel lists no output nodes.`);
+  }
+  const modelShape = model.inputs[0]?.shape?.slice(1);
+  const inputShape = opts.inputShape ? [...opts.inputShape] : modelShape;
+  if (!inputShape || inputShape.some((d) => d === null || d < 0)) {
+    throw new PiqConfigError(`${OWNER}: 'inputShape' is required: the GraphModel's input shape is ${JSON.stringify(modelShape)}.`);
+  }
+  const probabilities = opts.outputKind === 'probabilities';
+  const exec = (x: tf.Tensor): tf.Tensor[] => {
+    try {
+      return model.execute(x, [featureNode, logitsNode]) as tf.Tensor[];
+    } catch (e) {
+      throw new PiqConfigError(`${OWNER}: running the GraphModel for nodes '${featureNode}', '${logitsNode}' failed: ${(e as Error).message}`);
+    }
+  };
+  return probeAdapter(inputShape, (x) => {
+    const [f, y] = exec(x);
+    return { features: f as tf.Tensor, logits: toLogits(y as tf.Tensor, probabilities) };
+  }, featureNode);
+}
+
+function probeAdapter(inputShape: number[], fn: (x: tf.Tensor) => { features: tf.Tensor; logits: tf.Tensor }, featureLayer?: string): ClassifierAdapter {
+  const probe = tf.tidy(() => {
+    const out = fn(tf.zeros([1, ...inputShape]));
+    return { f: out.features.shape.slice(), y: out.logits.shape.slice() };
+  });
+  if (probe.f.length !== 4) {
+    throw new PiqConfigError(`${OWNER}: the classifier's features must be [batch, height, width, channels], got shape ${shapeStr(probe.f)}.`);
+  }
+  if (probe.y.length !== 2) {
+    throw new PiqConfigError(`${OWNER}: the classifier's logits must be [batch, numClasses], got shape ${shapeStr(probe.y)}.`);
+  }
+  const featureShape = probe.f.slice(1) as [number, number, number];
+  const numClasses = probe.y[1] as number;
+  return {
+    inputShape,
+    featureShape,
+    numClasses,
+    featureLayer,
+    run(x) {
+      checkBatch('ClassifierAdapter.run', x, inputShape);
+      return tf.tidy(() => {
+        const o = fn(x);
+        return { features: o.features as tf.Tensor4D, logits: o.logits as tf.Tensor2D };
+      });
+    },
+    logits(x) {
+      checkBatch('ClassifierAdapter.logits', x, inputShape);
+      return tf.tidy(() => fn(x).logits as tf.Tensor2D);
+    },
+  };
+}
+
+/**
+ * Wraps a user's classifier in the uniform, frozen {@link ClassifierAdapter} PIQ works with:
+ * a `tf.LayersModel` (sequential or functional; the tapped layer named by `featureLayer` or found
+ * automatically), a `tf.GraphModel` with named feature and logits nodes, or a function
+ * `(x) => ({ features, logits })`. The classifier is never trained, mutated, disposed or serialized.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import * as tfl from '@tensorflow/tfjs-layers';
+ * import { toClassifierAdapter } from 'piq-tfjs';
+ * const model = tfl.sequential({ layers: [
+ *   tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: 'same', name: 'features' }),
+ *   tfl.layers.flatten(),
+ *   tfl.layers.dense({ units: 3, activation: 'softmax' }),
+ * ] });
+ * const adapter = toClassifierAdapter(model);
+ * console.log(adapter.featureLayer, adapter.featureShape, adapter.numClasses); // features [8, 8, 4] 3
+ * ```
+ * @category Classifier
+ */
+export function toClassifierAdapter(classifier: ClassifierLike, options: ClassifierAdapterOptions = {}): ClassifierAdapter {
+  if (options.outputKind !== undefined && !['auto', 'logits', 'probabilities'].includes(options.outputKind)) {
+    throw new PiqConfigError(`${OWNER}: 'outputKind' must be one of 'auto', 'logits', 'probabilities', got ${describe(options.outputKind)}.`);
+  }
+  if (isClassifierAdapter(classifier)) return classifier;
+  if (isLayersModel(classifier)) return fromLayersModel(classifier, options);
+  if (isGraphModel(classifier)) return fromGraphModel(classifier, options);
+  if (typeof classifier === 'function') {
+    if (!options.inputShape) {
+      throw new PiqConfigError(`${OWNER}: a function classifier needs 'inputShape' (without batch), got undefined.`);
+    }
+    const probabilities = options.outputKind === 'probabilities';
+    const fn = classifier;
+    return probeAdapter([...options.inputShape], (x) => {
+      const out = fn(x);
+      if (!out || !(out.features instanceof tf.Tensor) || !(out.logits instanceof tf.Tensor)) {
+        throw new PiqConfigError(`${OWNER}: a function classifier must return { features, logits } tensors, got ${describe(out)}.`);
+      }
+      return { features: out.features, logits: toLogits(out.logits, probabilities) };
+    }, options.featureLayer);
+  }
+  throw new PiqConfigError(
+    `${OWNER}: 'classifier' must be a tf.LayersModel, a tf.GraphModel, a function (x) => ({ features, logits }) or a ClassifierAdapter, got ${describe(classifier)}.`,
+  );
+}

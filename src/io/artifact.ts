@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { PiqConfigError, PiqStateError } from '../errors';
+import { describe } from '../internal/validate';
+
+/** The `format` field of every saved interpreter. */
+export const ARTIFACT_FORMAT = 'piq-interpreter';
+/**
+ * Version of the saved-interpreter format this build writes and reads.
+ * @category IO
+ */
+export const ARTIFACT_FORMAT_VERSION = 1;
+
+/**
+ * Where to save or load: a tf.io URL (`indexeddb://name`, `localstorage://name`, `downloads://name`,
+ * `file://path` once a file-system router is registered — see `piq-tfjs/node`) or any `tf.io.IOHandler`.
+ * @category IO
+ */
+export type SaveDestination = string | tf.io.IOHandler;
+
+/** CRC-32 (IEEE) of byte arrays, chained. Detects truncation and corruption of saved artifacts. */
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(chunks: Uint8Array[]): string {
+  let c = 0xffffffff;
+  for (const bytes of chunks) {
+    for (let i = 0; i < bytes.length; i++) c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  }
+  return ((c ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
+}
+
+function weightBytes(data: tf.io.WeightData | undefined): Uint8Array[] {
+  if (!data) return [];
+  const arr = Array.isArray(data) ? data : [data];
+  return arr.map((b) => new Uint8Array(b));
+}
+
+/** JSON-stable stringify (sorted keys) so the checksum does not depend on key order. */
+export function stableStringify(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .sort()
+    .filter((k) => o[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`)
+    .join(',')}}`;
+}
+
+/** The checksum stored in an artifact: CRC-32 over the config JSON, the weight specs and the weight bytes. */
+export function artifactChecksum(config: unknown, specs: tf.io.WeightsManifestEntry[], data: tf.io.WeightData | undefined): string {
+  const enc = new TextEncoder();
+  return crc32([enc.encode(stableStringify(config)), enc.encode(stableStringify(specs)), ...weightBytes(data)]);
+}
+
+/** Encodes named weights and a JSON config into tf.io ModelArtifacts of our format. */
+export async function encodeArtifacts(config: unknown, weights: Record<string, tf.Tensor>, generatedBy: string): Promise<tf.io.ModelArtifacts> {
+  const names = Object.keys(weights).sort();
+  const { data, specs } = await tf.io.encodeWeights(names.map((name) => ({ name, tensor: weights[name] as tf.Tensor })));
+  const checksum = artifactChecksum(config, specs, data);
+  return {
+    format: ARTIFACT_FORMAT,
+    generatedBy,
+    convertedBy: null,
+    modelTopology: { format: ARTIFACT_FORMAT, formatVersion: ARTIFACT_FORMAT_VERSION, checksum, config: config as tf.io.ModelJSON['modelTopology'] } as unknown as tf.io.ModelJSON['modelTopology'],
+    weightSpecs: specs,
+    weightData: data,
+  };
+}
+
+/** Validates and decodes artifacts of our format. Throws PiqStateError on anything unexpected. */
+export function decodeArtifacts(owner: string, artifacts: tf.io.ModelArtifacts | undefined): { config: unknown; weights: Record<string, tf.Tensor> } {
+  if (!artifacts || typeof artifacts !== 'object') {
+    throw new PiqStateError(`${owner}: the source returned no model artifacts, got ${describe(artifacts)}. Check the path or URL.`);
+  }
+  const topo = artifacts.modelTopology as { format?: unknown; formatVersion?: unknown; checksum?: unknown; config?: unknown } | undefined;
+  if (!topo || typeof topo !== 'object' || topo.format !== ARTIFACT_FORMAT) {
+    throw new PiqStateError(
+      `${owner}: the artifact must have format '${ARTIFACT_FORMAT}', got ${describe(topo?.format ?? artifacts.format)}. Is this a piq-tfjs interpreter (not the classifier)?`,
+    );
+  }
+  if (topo.formatVersion !== ARTIFACT_FORMAT_VERSION) {
+    throw new PiqStateError(
+      `${owner}: the artifact has format version ${describe(topo.formatVersion)}, but this piq-tfjs reads version ${ARTIFACT_FORMAT_VERSION}. Load it with the piq-tfjs version that saved it.`,
+    );
+  }
+  const specs = artifacts.weightSpecs;
+  if (!specs || !artifacts.weightData) {
+    throw new PiqStateError(`${owner}: the artifact has no weights (weightSpecs or weightData missing). The save is incomplete.`);
+  }
+  const expectedBytes = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * (s.dtype === 'float32' || s.dtype === 'int32' ? 4 : 1), 0);
+  const gotBytes = weightBytes(artifacts.weightData).reduce((n, b) => n + b.byteLength, 0);
+  if (gotBytes !== expectedBytes) {
+    throw new PiqStateError(`${owner}: the weights must be ${expectedBytes} bytes, got ${gotBytes}. The file is truncated or corrupted.`);
+  }
+  const checksum = artifactChecksum(topo.config, specs, artifacts.weightData);
+  if (topo.checksum !== checksum) {
+    throw new PiqStateError(`${owner}: checksum mismatch (stored ${describe(topo.checksum)}, computed '${checksum}'). The artifact is corrupted; re-save it.`);
+  }
+  const weights = tf.io.decodeWeights(artifacts.weightData, specs) as Record<string, tf.Tensor>;
+  return { config: topo.config, weights };
+}
+
+/** Resolves a destination (URL or handler) for saving. */
+export function saveHandler(owner: string, dest: SaveDestination): tf.io.IOHandler {
+  if (typeof dest !== 'string') {
+    if (!dest || typeof (dest as tf.io.IOHandler).save !== 'function') {
+      throw new PiqConfigError(`${owner}: 'destination' must be a URL string or a tf.io.IOHandler with save(), got ${describe(dest)}.`);
+    }
+    return dest;
+  }
+  const handlers = tf.io.getSaveHandlers(dest);
+  const h = handlers[0];
+  if (!h) throw new PiqConfigError(`${owner}: no tf.io save handler for ${JSON.stringify(dest)}. ${routerHint(dest)}`);
+  return h;
+}
+
+/** Resolves a source (URL or handler) for loading. */
+export function loadHandler(owner: string, src: SaveDestination): tf.io.IOHandler {
+  if (typeof src !== 'string') {
+    if (!src || typeof (src as tf.io.IOHandler).load !== 'function') {
+      throw new PiqConfigError(`${owner}: 'source' must be a URL string or a tf.io.IOHandler with load(), got ${describe(src)}.`);
+    }
+    return src;
+  }
+  const h = tf.io.getLoadHandlers(src)[0];
+  if (!h) throw new PiqConfigError(`${owner}: no tf.io load handler for ${JSON.stringify(src)}. ${routerHint(src)}`);
+  return h;
+}
+
+function routerHint(url: string): string {
+  return url.startsWith('file://')
+    ? "In Node, call registerFileSystemRouter() from 'piq-tfjs/node' first (or pass fileSystem(path))."
+    : 'Use indexeddb://, localstorage://, downloads://, a registered scheme, or pass a tf.io.IOHandler.';
+}

@@ -1,0 +1,221 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { PiqConfigError } from '../errors';
+import { describe, finiteNumber, oneOf } from '../internal/validate';
+import type { Loss, LossContext } from './types';
+
+/** Mean binary cross-entropy of logits `z` against targets `t` in [0, 1], in the stable form max(z,0) − z·t + log(1 + e^−|z|). */
+export function bceWithLogits(z: tf.Tensor, t: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, t)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))) as tf.Scalar);
+}
+
+/** Cross-entropy of logits against class ids, through a one-hot product (no gather: the wasm backend has no gather gradient). */
+export function crossEntropyWithClass(logits: tf.Tensor2D, cls: tf.Tensor1D, numClasses: number): tf.Scalar {
+  return tf.tidy(() => {
+    const logp = tf.logSoftmax(logits);
+    const onehot = tf.oneHot(tf.cast(cls, 'int32'), numClasses);
+    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), -1))) as tf.Scalar;
+  });
+}
+
+/**
+ * Options of {@link reconstructionLoss}.
+ * @category Losses
+ */
+export interface ReconstructionLossOptions {
+  /** `'bce'` on the decoder logits (the reference MNIST setup), `'mse'` or `'l1'` on the sigmoid output. @defaultValue 'bce' */
+  kind?: 'bce' | 'mse' | 'l1';
+}
+
+/**
+ * Reconstruction of the target by the decoder output: BCE (on logits, numerically stable), MSE or L1.
+ * @example
+ * ```ts
+ * import { reconstructionLoss } from 'piq-tfjs';
+ * const loss = reconstructionLoss({ kind: 'mse' });
+ * console.log(loss.name, loss.getConfig()); // reconstruction { kind: 'mse' }
+ * ```
+ * @category Losses
+ */
+export function reconstructionLoss(options: ReconstructionLossOptions = {}): Loss {
+  const kind = oneOf('reconstructionLoss', 'kind', options.kind ?? 'bce', ['bce', 'mse', 'l1'] as const);
+  return {
+    name: 'reconstruction',
+    getConfig: () => ({ kind }),
+    compute: (ctx) =>
+      tf.tidy(() => {
+        if (kind === 'bce') return bceWithLogits(ctx.decoderLogits, ctx.target);
+        const d = tf.sub(ctx.decoderOutput, ctx.target);
+        return (kind === 'mse' ? tf.mean(tf.square(d)) : tf.mean(tf.abs(d))) as tf.Scalar;
+      }),
+  };
+}
+
+/**
+ * Options of {@link maskTargetLoss}.
+ * @category Losses
+ */
+export interface MaskTargetLossOptions {
+  /** `'bce'` on the mask logits (the reference audio setup) or soft `'dice'`. @defaultValue 'bce' */
+  kind?: 'bce' | 'dice';
+}
+
+/**
+ * Mask against a target mask (energy threshold, annotation model, …): BCE or soft Dice `1 − (2Σ MT + 1)/(ΣM + ΣT + 1)` per example.
+ * @example
+ * ```ts
+ * import { maskTargetLoss } from 'piq-tfjs';
+ * console.log(maskTargetLoss({ kind: 'dice' }).getConfig()); // { kind: 'dice' }
+ * ```
+ * @category Losses
+ */
+export function maskTargetLoss(options: MaskTargetLossOptions = {}): Loss {
+  const kind = oneOf('maskTargetLoss', 'kind', options.kind ?? 'bce', ['bce', 'dice'] as const);
+  return {
+    name: 'maskTarget',
+    getConfig: () => ({ kind }),
+    compute: (ctx) =>
+      tf.tidy(() => {
+        if (kind === 'bce') return bceWithLogits(ctx.decoderLogits, ctx.target);
+        const m = ctx.decoderOutput;
+        const t = tf.broadcastTo(ctx.target, m.shape);
+        const inter = tf.sum(tf.mul(m, t), [1, 2, 3]);
+        const denom = tf.add(tf.sum(m, [1, 2, 3]), tf.sum(t, [1, 2, 3]));
+        return tf.mean(tf.sub(1, tf.div(tf.add(tf.mul(inter, 2), 1), tf.add(denom, 1)))) as tf.Scalar;
+      }),
+  };
+}
+
+/**
+ * The quantizer's codebook loss `mean((e_k* − sg(u))²)` as a loss term.
+ * @example
+ * ```ts
+ * import { codebookLoss } from 'piq-tfjs';
+ * console.log(codebookLoss().name); // codebook
+ * ```
+ * @category Losses
+ */
+export function codebookLoss(): Loss {
+  return { name: 'codebook', getConfig: () => ({}), compute: (ctx) => tf.clone(ctx.quantizer.codebookLoss) };
+}
+
+/**
+ * The quantizer's commitment loss `β · mean((u − sg(e_k*))²)` as a loss term (β is the quantizer's `commitmentWeight`).
+ * @example
+ * ```ts
+ * import { commitmentLoss } from 'piq-tfjs';
+ * console.log(commitmentLoss().name); // commitment
+ * ```
+ * @category Losses
+ */
+export function commitmentLoss(): Loss {
+  return { name: 'commitment', getConfig: () => ({}), compute: (ctx) => tf.clone(ctx.quantizer.commitmentLoss) };
+}
+
+/**
+ * Classifier fidelity: `KL(softmax f(x) ‖ softmax f(interpretation))`, batch mean. The reference code has it with weight 0.
+ * @example
+ * ```ts
+ * import { fidelityLoss } from 'piq-tfjs';
+ * console.log(fidelityLoss().name); // fidelity
+ * ```
+ * @category Losses
+ */
+export function fidelityLoss(): Loss {
+  return {
+    name: 'fidelity',
+    getConfig: () => ({}),
+    compute: (ctx) =>
+      tf.tidy(() => {
+        const logp = tf.logSoftmax(ctx.inputLogits);
+        const logq = tf.logSoftmax(ctx.interpretationLogits());
+        return tf.mean(tf.sum(tf.mul(tf.exp(logp), tf.sub(logp, logq)), -1)) as tf.Scalar;
+      }),
+  };
+}
+
+/**
+ * Sparsity of the mask: `mean |M|` of the decoder output.
+ * @example
+ * ```ts
+ * import { sparsityLoss } from 'piq-tfjs';
+ * console.log(sparsityLoss().name); // sparsity
+ * ```
+ * @category Losses
+ */
+export function sparsityLoss(): Loss {
+  return { name: 'sparsity', getConfig: () => ({}), compute: (ctx) => tf.tidy(() => tf.mean(tf.abs(ctx.decoderOutput)) as tf.Scalar) };
+}
+
+/**
+ * Anisotropic total variation of the decoder output: mean |M[i+1,j] − M[i,j]| + mean |M[i,j+1] − M[i,j]|.
+ * @example
+ * ```ts
+ * import { totalVariationLoss } from 'piq-tfjs';
+ * console.log(totalVariationLoss().name); // totalVariation
+ * ```
+ * @category Losses
+ */
+export function totalVariationLoss(): Loss {
+  return {
+    name: 'totalVariation',
+    getConfig: () => ({}),
+    compute: (ctx) =>
+      tf.tidy(() => {
+        const m = ctx.decoderOutput;
+        const [, h, w] = m.shape;
+        const terms: tf.Tensor[] = [];
+        if (h > 1) terms.push(tf.mean(tf.abs(tf.sub(tf.slice(m, [0, 1, 0, 0], [-1, h - 1, -1, -1]), tf.slice(m, [0, 0, 0, 0], [-1, h - 1, -1, -1])))));
+        if (w > 1) terms.push(tf.mean(tf.abs(tf.sub(tf.slice(m, [0, 0, 1, 0], [-1, -1, w - 1, -1]), tf.slice(m, [0, 0, 0, 0], [-1, -1, w - 1, -1])))));
+        return (terms.length ? tf.addN(terms) : tf.scalar(0)) as tf.Scalar;
+      }),
+  };
+}
+
+/**
+ * Options of {@link lmacLoss}.
+ * @category Losses
+ */
+export interface LmacLossOptions {
+  /** Weight of CE(f(M ⊙ x), c). @defaultValue 4 */
+  maskIn?: number;
+  /** Weight of the (subtracted) CE(f((1 − M) ⊙ x), c). @defaultValue 0.2 */
+  maskOut?: number;
+  /** Weight of mean |M|. @defaultValue 0.4 */
+  sparsity?: number;
+}
+
+/**
+ * The L-MAC-style classification term: `maskIn·CE(f(M⊙x), c) − maskOut·CE(f((1−M)⊙x), c) + sparsity·mean|M|`,
+ * with c the predicted class (defaults 4, 0.2, 0.4 as in L-MAC). Only meaningful in mask mode.
+ * @example
+ * ```ts
+ * import { lmacLoss } from 'piq-tfjs';
+ * console.log(lmacLoss().getConfig()); // { maskIn: 4, maskOut: 0.2, sparsity: 0.4 }
+ * ```
+ * @category Losses
+ */
+export function lmacLoss(options: LmacLossOptions = {}): Loss {
+  const maskIn = finiteNumber('lmacLoss', 'maskIn', options.maskIn ?? 4);
+  const maskOut = finiteNumber('lmacLoss', 'maskOut', options.maskOut ?? 0.2);
+  const sparsity = finiteNumber('lmacLoss', 'sparsity', options.sparsity ?? 0.4);
+  return {
+    name: 'lmac',
+    getConfig: () => ({ maskIn, maskOut, sparsity }),
+    compute: (ctx) =>
+      tf.tidy(() => {
+        const m = ctx.decoderOutput;
+        const xin = tf.mul(m, ctx.input) as tf.Tensor4D;
+        const xout = tf.mul(tf.sub(1, m), ctx.input) as tf.Tensor4D;
+        const ceIn = crossEntropyWithClass(ctx.classify(xin), ctx.predictedClass, ctx.numClasses);
+        const ceOut = crossEntropyWithClass(ctx.classify(xout), ctx.predictedClass, ctx.numClasses);
+        return tf.addN([tf.mul(maskIn, ceIn), tf.mul(-maskOut, ceOut), tf.mul(sparsity, tf.mean(tf.abs(m)))]) as tf.Scalar;
+      }),
+  };
+}
+
+/** Throws unless `ctx` has the fields losses rely on (used by the contract tests and custom-loss authors). */
+export function assertLossContext(ctx: LossContext): void {
+  if (!ctx || typeof ctx.classify !== 'function') {
+    throw new PiqConfigError(`Loss.compute: 'ctx' must be a LossContext, got ${describe(ctx)}.`);
+  }
+}

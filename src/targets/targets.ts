@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { PiqConfigError } from '../errors';
+import { describe, finiteNumber } from '../internal/validate';
+
+/**
+ * What a mask-mode interpreter learns to output: a function of the input batch (and the
+ * classifier's decision) to a target in [0, 1] shaped like the decoder output
+ * `[batch, height, width, 1 or channels]`. Built-in: {@link energyMask}. Annotation models plug in here.
+ * @category Targets
+ */
+export interface Target {
+  /** Registered name (see {@link registerTarget}). */
+  readonly name: string;
+  /** The target for a batch; a new tensor the caller owns. Never differentiated. */
+  compute(input: tf.Tensor4D, info: { predictedClass: tf.Tensor1D }): tf.Tensor4D;
+  /** JSON options that recreate the target through its registered factory. */
+  getConfig(): Record<string, unknown>;
+}
+
+/**
+ * The reference audio target: `T = 1[X > τ · max X]`, per example (the maximum over the whole
+ * example, channels reduced by their maximum). τ = 0.35 on log1p-magnitude spectrograms in the reference.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { energyMask } from 'piq-tfjs';
+ * const x = tf.tensor4d([0, 1, 2, 4], [1, 2, 2, 1]);
+ * const t = energyMask({ threshold: 0.35 }).compute(x, { predictedClass: tf.tensor1d([0], 'int32') });
+ * console.log(Array.from(t.dataSync())); // [0, 0, 1, 1]  (4 · 0.35 = 1.4)
+ * ```
+ * @category Targets
+ */
+export function energyMask(options: { threshold?: number } = {}): Target {
+  const threshold = finiteNumber('energyMask', 'threshold', options.threshold ?? 0.35, { min: 0, max: 1 });
+  return {
+    name: 'energyMask',
+    getConfig: () => ({ threshold }),
+    compute: (input) =>
+      tf.tidy(() => {
+        const x = input.shape[3] === 1 ? input : tf.max(input, -1, true);
+        const peak = tf.max(x, [1, 2, 3], true);
+        return tf.cast(tf.greater(x, tf.mul(peak, threshold)), 'float32') as tf.Tensor4D;
+      }),
+  };
+}
+
+/**
+ * The input itself as the target (reconstruction mode).
+ * @example
+ * ```ts
+ * import { inputTarget } from 'piq-tfjs';
+ * console.log(inputTarget().name); // input
+ * ```
+ * @category Targets
+ */
+export function inputTarget(): Target {
+  return { name: 'input', getConfig: () => ({}), compute: (input) => tf.clone(input) };
+}
+
+/**
+ * Creates a target from its JSON options.
+ * @category Targets
+ */
+export type TargetFactory = (config: Record<string, unknown>) => Target;
+
+const targets = new Map<string, TargetFactory>([
+  ['energyMask', (c) => energyMask(c as { threshold?: number })],
+  ['input', () => inputTarget()],
+]);
+const BUILTIN_TARGETS = new Set(targets.keys());
+
+/**
+ * Registers a target factory so interpreters trained with it can be saved and loaded by name.
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { registerTarget, createTarget } from 'piq-tfjs';
+ * registerTarget('centre', () => ({
+ *   name: 'centre', getConfig: () => ({}),
+ *   compute: (x) => tf.tidy(() => tf.pad(tf.ones([x.shape[0], 2, 2, 1]), [[0, 0], [1, 1], [1, 1], [0, 0]]) as tf.Tensor4D),
+ * }));
+ * console.log(createTarget('centre', {}).name); // centre
+ * ```
+ * @category Targets
+ */
+export function registerTarget(name: string, factory: TargetFactory): void {
+  if (typeof name !== 'string' || name.length === 0) throw new PiqConfigError(`registerTarget: 'name' must be a non-empty string, got ${describe(name)}.`);
+  if (typeof factory !== 'function') throw new PiqConfigError(`registerTarget: 'factory' must be a function (config) => Target, got ${describe(factory)}.`);
+  if (BUILTIN_TARGETS.has(name)) throw new PiqConfigError(`registerTarget: 'name' must not be a built-in target name, got '${name}'.`);
+  targets.set(name, factory);
+}
+
+/**
+ * Instantiates a registered target by name.
+ * @example
+ * ```ts
+ * import { createTarget } from 'piq-tfjs';
+ * console.log(createTarget('energyMask', { threshold: 0.5 }).getConfig()); // { threshold: 0.5 }
+ * ```
+ * @category Targets
+ */
+export function createTarget(name: string, config: Record<string, unknown> = {}): Target {
+  const f = targets.get(name);
+  if (!f) {
+    throw new PiqConfigError(`createTarget: 'name' must be a registered target (${[...targets.keys()].map((n) => `'${n}'`).join(', ')}), got ${describe(name)}. Call registerTarget first.`);
+  }
+  return f(config);
+}

@@ -1,0 +1,206 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ClassifierAdapter } from '../classifier/types';
+import type { InterpreterDecoder } from '../decoder/interpreter-decoder';
+import { PiqConfigError, PiqStateError } from '../errors';
+import { tidyObject } from '../internal/validate';
+import type { CombinedLoss } from '../losses/registry';
+import type { LossContext } from '../losses/types';
+import type { VectorQuantizer } from '../quantizer/vector-quantizer';
+import type { Target } from '../targets/targets';
+
+/**
+ * Output mode: `'reconstruction'` (the decoder redraws the input; sigmoid output, BCE to the input)
+ * or `'mask'` (the decoder outputs a sigmoid mask trained against a {@link Target}; the interpretation is `mask ⊙ input`).
+ * @category Training
+ */
+export type InterpreterMode = 'reconstruction' | 'mask';
+
+/**
+ * Tensors of one PIQ forward pass, `[batch, …]`. All owned by the caller (or the enclosing tidy).
+ * @category Training
+ */
+export interface PiqForwardResult {
+  features: tf.Tensor4D;
+  inputLogits: tf.Tensor2D;
+  predictedClass: tf.Tensor1D;
+  encoded: tf.Tensor4D;
+  quantized: tf.Tensor4D;
+  codeIndices: tf.Tensor;
+  codebookLoss: tf.Scalar;
+  commitmentLoss: tf.Scalar;
+  perplexity: tf.Scalar;
+  decoderLogits: tf.Tensor4D;
+  decoderOutput: tf.Tensor4D;
+  /** `[batch, height, width, 1]`: the mask (mask mode) or the channel mean of the reconstruction. */
+  mask: tf.Tensor4D;
+  /** `mask ⊙ input` (mask mode) or the reconstruction. */
+  interpretation: tf.Tensor4D;
+}
+
+/**
+ * The PIQ system as one trainable unit: the frozen classifier, the decoder (with its adapter), the
+ * class-partitioned quantizer, the target and the combined loss. {@link Trainer} trains it;
+ * `createInterpreter` builds one for you.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { PiqModel, InterpreterDecoder, VectorQuantizer, toClassifierAdapter, combineLosses,
+ *   reconstructionLoss, codebookLoss, commitmentLoss, inputTarget } from 'piq-tfjs';
+ * const classifier = toClassifierAdapter(
+ *   (x) => ({ features: tf.tile(tf.mean(x, 3, true), [1, 1, 1, 4]), logits: tf.reshape(tf.mean(x, [1, 2, 3]), [-1, 1]).concat(tf.zeros([x.shape[0], 1]), 1) }),
+ *   { inputShape: [4, 4, 1] });
+ * const model = new PiqModel({
+ *   classifier, mode: 'reconstruction', target: inputTarget(),
+ *   decoder: new InterpreterDecoder({ featureShape: [4, 4, 4], outputShape: [4, 4, 1] }),
+ *   quantizer: new VectorQuantizer({ codeDim: 4, layout: { numClasses: 2, codesPerClass: 2 } }),
+ *   loss: combineLosses([{ loss: reconstructionLoss(), weight: 1 }, { loss: codebookLoss(), weight: 1 }, { loss: commitmentLoss(), weight: 1 }]),
+ * });
+ * const out = model.forward(tf.ones([1, 4, 4, 1]));
+ * console.log(out.interpretation.shape); // [1, 4, 4, 1]
+ * ```
+ * @category Training
+ */
+export class PiqModel {
+  readonly classifier: ClassifierAdapter;
+  readonly decoder: InterpreterDecoder;
+  readonly quantizer: VectorQuantizer;
+  readonly mode: InterpreterMode;
+  readonly target: Target;
+  readonly loss: CombinedLoss;
+  private disposed = false;
+
+  constructor(parts: {
+    classifier: ClassifierAdapter;
+    decoder: InterpreterDecoder;
+    quantizer: VectorQuantizer;
+    mode: InterpreterMode;
+    target: Target;
+    loss: CombinedLoss;
+  }) {
+    this.classifier = parts.classifier;
+    this.decoder = parts.decoder;
+    this.quantizer = parts.quantizer;
+    this.mode = parts.mode;
+    this.target = parts.target;
+    this.loss = parts.loss;
+    const [h, w, d] = this.decoder.codeShape;
+    if (this.quantizer.codeDim !== d) {
+      throw new PiqConfigError(`PiqModel: the quantizer's 'codeDim' must equal the decoder's code channels ${d}, got ${this.quantizer.codeDim}.`);
+    }
+    if (this.quantizer.layout.numClasses !== this.classifier.numClasses) {
+      throw new PiqConfigError(
+        `PiqModel: the codebook layout's 'numClasses' must equal the classifier's ${this.classifier.numClasses} classes, got ${this.quantizer.layout.numClasses}.`,
+      );
+    }
+    const [H, W] = this.classifier.inputShape as number[];
+    const [oh, ow] = this.decoder.config.outputShape;
+    if (oh !== H || ow !== W) {
+      throw new PiqConfigError(`PiqModel: the decoder's output must be ${H}x${W} like the classifier input, got ${oh}x${ow}.`);
+    }
+    void h;
+    void w;
+  }
+
+  /** Trainable variables: adapter, decoder and (unless EMA-updated) the codebook. */
+  get trainableVariables(): tf.Variable[] {
+    this.check('trainableVariables');
+    return [...this.decoder.trainableVariables, ...this.quantizer.trainableVariables];
+  }
+
+  private check(method: string): void {
+    if (this.disposed) throw new PiqStateError(`PiqModel.${method}: the model was disposed.`);
+  }
+
+  /**
+   * The classifier's features, logits and decision for a batch (no gradients flow into the classifier's weights).
+   */
+  classify(x: tf.Tensor4D): { features: tf.Tensor4D; logits: tf.Tensor2D; predictedClass: tf.Tensor1D } {
+    return tidyObject(() => {
+      const { features, logits } = this.classifier.run(x);
+      return { features, logits, predictedClass: tf.argMax(logits, -1) as tf.Tensor1D };
+    });
+  }
+
+  /**
+   * One forward pass from precomputed classifier outputs. `training` switches batch-norm to batch
+   * statistics and the quantizer to its training restrictions.
+   */
+  forwardFrom(
+    x: tf.Tensor4D,
+    cls: { features: tf.Tensor4D; logits: tf.Tensor2D; predictedClass: tf.Tensor1D },
+    training = false,
+  ): PiqForwardResult {
+    this.check('forward');
+    return tidyObject(() => {
+      const encoded = this.decoder.encode(cls.features, training);
+      const q = this.quantizer.quantize(encoded, cls.predictedClass, { training });
+      const decoderLogits = this.decoder.decode(q.quantized as tf.Tensor4D, training);
+      const decoderOutput = tf.sigmoid(decoderLogits) as tf.Tensor4D;
+      let mask: tf.Tensor4D;
+      let interpretation: tf.Tensor4D;
+      if (this.mode === 'mask') {
+        mask = (decoderOutput.shape[3] === 1 ? decoderOutput : tf.mean(decoderOutput, 3, true)) as tf.Tensor4D;
+        interpretation = tf.mul(decoderOutput, x) as tf.Tensor4D;
+      } else {
+        mask = tf.mean(decoderOutput, 3, true) as tf.Tensor4D;
+        interpretation = decoderOutput;
+      }
+      return {
+        features: cls.features,
+        inputLogits: cls.logits,
+        predictedClass: cls.predictedClass,
+        encoded,
+        quantized: q.quantized as tf.Tensor4D,
+        codeIndices: q.codeIndices,
+        codebookLoss: q.codebookLoss,
+        commitmentLoss: q.commitmentLoss,
+        perplexity: q.perplexity,
+        decoderLogits,
+        decoderOutput,
+        mask,
+        interpretation,
+      };
+    });
+  }
+
+  /** One forward pass from the input (runs the classifier first). */
+  forward(x: tf.Tensor4D, training = false): PiqForwardResult {
+    return tidyObject(() => this.forwardFrom(x, this.classify(x), training));
+  }
+
+  /** The {@link LossContext} of a forward pass; `target` is the step's target tensor. */
+  lossContext(x: tf.Tensor4D, target: tf.Tensor4D, fwd: PiqForwardResult): LossContext {
+    let interpLogits: tf.Tensor2D | undefined;
+    const classify = (t: tf.Tensor4D): tf.Tensor2D => this.classifier.logits(t);
+    return {
+      input: x,
+      target,
+      decoderLogits: fwd.decoderLogits,
+      decoderOutput: fwd.decoderOutput,
+      interpretation: fwd.interpretation,
+      features: fwd.features,
+      encoded: fwd.encoded,
+      quantizer: { codebookLoss: fwd.codebookLoss, commitmentLoss: fwd.commitmentLoss, codeIndices: fwd.codeIndices },
+      predictedClass: fwd.predictedClass,
+      inputLogits: fwd.inputLogits,
+      classify,
+      interpretationLogits: () => (interpLogits ??= classify(fwd.interpretation)),
+      numClasses: this.classifier.numClasses,
+      mode: this.mode,
+    };
+  }
+
+  /** Frees the decoder and quantizer (never the classifier). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.decoder.dispose();
+    this.quantizer.dispose();
+    this.disposed = true;
+  }
+
+  /** Whether {@link PiqModel.dispose} was called. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+}
