@@ -77,7 +77,16 @@ function isGraphModel(c: unknown): c is GraphModelLike {
   );
 }
 
-/** True when `c` already is a {@link ClassifierAdapter}. */
+/**
+ * Tells whether a value already is a {@link ClassifierAdapter} (structurally: `run`, `logits`, `featureShape`).
+ *
+ * @example
+ * ```ts
+ * import { isClassifierAdapter, toClassifierAdapter } from 'piq-tfjs';
+ * console.log(isClassifierAdapter(toClassifierAdapter(model))); // true
+ * ```
+ * @category Classifier
+ */
 export function isClassifierAdapter(c: unknown): c is ClassifierAdapter {
   return (
     typeof c === 'object' &&
@@ -97,12 +106,29 @@ function checkBatch(owner: string, x: tf.Tensor, inputShape: readonly number[]):
   if (!(x instanceof tf.Tensor)) {
     throw new PiqInputError(`${owner}: 'input' must be a tf.Tensor, got ${describe(x)}.`);
   }
-  const expected = [-1, ...inputShape];
-  const ok = x.rank === expected.length && inputShape.every((d, i) => d < 0 || x.shape[i + 1] === d);
+  const ok = x.rank === inputShape.length + 1 && inputShape.every((d, i) => d < 0 || x.shape[i + 1] === d);
   if (!ok) {
-    const hint = x.rank === inputShape.length ? ' Add a batch dimension.' : '';
+    const missingBatch = x.rank === inputShape.length && inputShape.every((d, i) => d < 0 || x.shape[i] === d);
+    const hint = missingBatch ? ` Add a batch dimension, e.g. tf.expandDims(input, 0).` : '';
     throw new PiqInputError(
       `${owner}: 'input' must have shape [batch, ${inputShape.join(', ')}] to match the classifier, got ${shapeStr(x.shape)}.${hint}`,
+    );
+  }
+}
+
+function checkInputShape(value: unknown): number[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((d) => Number.isInteger(d) && (d as number) > 0)) {
+    throw new PiqConfigError(
+      `${OWNER}: 'inputShape' must be a non-empty array of positive integers (the input shape without batch), got ${Array.isArray(value) ? JSON.stringify(value) : describe(value)}.`,
+    );
+  }
+  return [...(value as number[])];
+}
+
+function checkFeatures(owner: string, f: unknown, featureShape: readonly number[]): void {
+  if (!(f instanceof tf.Tensor) || f.rank !== 4 || featureShape.some((d, i) => f.shape[i + 1] !== d)) {
+    throw new PiqInputError(
+      `${owner}: 'features' must have shape [batch, ${featureShape.join(', ')}] (the tapped feature shape), got ${f instanceof tf.Tensor ? shapeStr(f.shape) : describe(f)}.`,
     );
   }
 }
@@ -162,7 +188,7 @@ function buildHead(model: tfl.LayersModel, tap: tfl.layers.Layer): ((f: tf.Tenso
 function fromLayersModel(model: tfl.LayersModel, opts: ClassifierAdapterOptions): ClassifierAdapter {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new PiqConfigError(
-      `${OWNER}: the classifier must have exactly one input and one output, got ${model.inputs.length} inputs and ${model.outputs.length} outputs. Wrap it in a function classifier.`,
+      `${OWNER}: 'classifier' must have exactly one input and one output, got ${model.inputs.length} inputs and ${model.outputs.length} outputs. Wrap it in a function classifier (x) => ({ features, logits }).`,
     );
   }
   const candidates = spatialLayers(model);
@@ -185,25 +211,31 @@ function fromLayersModel(model: tfl.LayersModel, opts: ClassifierAdapterOptions)
     tap = candidates[candidates.length - 1];
     if (!tap) {
       throw new PiqConfigError(
-        `${OWNER}: the classifier has no layer with a spatial output [batch, height, width, channels] to tap. PIQ needs a convolutional feature map; pass a function classifier returning { features, logits } instead.`,
+        `${OWNER}: 'classifier' must have a layer with a spatial output [batch, height, width, channels] (height·width > 1) to tap, got none among its layers ${model.layers.map((l) => `'${l.name}'`).join(', ')}. PIQ needs a convolutional feature map; pass a function classifier returning { features, logits } instead.`,
       );
     }
   }
-  const inputShape = (model.inputs[0] as tfl.SymbolicTensor).shape.slice(1) as number[];
-  if (inputShape.some((d) => d === null)) {
-    if (!opts.inputShape) {
-      throw new PiqConfigError(`${OWNER}: the classifier's input shape ${JSON.stringify(inputShape)} is not fully known. Pass 'inputShape'.`);
+  const inputShape = (model.inputs[0] as tfl.SymbolicTensor).shape.slice(1) as Array<number | null>;
+  if (inputShape.some((d) => d === null) && opts.inputShape === undefined) {
+    throw new PiqConfigError(`${OWNER}: 'inputShape' is required: the classifier's input shape ${JSON.stringify(inputShape)} is not fully known.`);
+  }
+  let resolvedInput = inputShape as number[];
+  if (opts.inputShape !== undefined) {
+    resolvedInput = checkInputShape(opts.inputShape);
+    if (resolvedInput.length !== inputShape.length || inputShape.some((d, i) => d !== null && d !== resolvedInput[i])) {
+      throw new PiqConfigError(
+        `${OWNER}: 'inputShape' must agree with the classifier's input shape ${JSON.stringify(inputShape)}, got ${JSON.stringify(resolvedInput)}. Leave it out to use the model's.`,
+      );
     }
   }
-  const resolvedInput = opts.inputShape ? [...opts.inputShape] : inputShape;
   const featureShape = (tap.outputShape as number[]).slice(1) as [number, number, number];
   const outShape = (model.outputs[0] as tfl.SymbolicTensor).shape;
   const numClasses = outShape[outShape.length - 1];
   if (outShape.length !== 2 || typeof numClasses !== 'number') {
-    throw new PiqConfigError(`${OWNER}: the classifier's output must be [batch, numClasses], got ${JSON.stringify(outShape)}.`);
+    throw new PiqConfigError(`${OWNER}: 'classifier' must output [batch, numClasses], got output shape ${JSON.stringify(outShape)}.`);
   }
-  const last = model.layers[model.layers.length - 1];
-  const endsInSoftmax = (last?.getConfig() as { activation?: unknown }).activation === 'softmax' || last?.getClassName() === 'Softmax';
+  const last = (model.outputs[0] as tfl.SymbolicTensor).sourceLayer;
+  const endsInSoftmax = (last.getConfig() as { activation?: unknown }).activation === 'softmax' || last.getClassName() === 'Softmax';
   const kind = opts.outputKind ?? 'auto';
   const probabilities = kind === 'probabilities' || (kind === 'auto' && endsInSoftmax);
   // A second view over the same layers: shares weights, trains nothing, is never disposed by us
@@ -227,7 +259,12 @@ function fromLayersModel(model: tfl.LayersModel, opts: ClassifierAdapterOptions)
       checkBatch('ClassifierAdapter.logits', x, resolvedInput);
       return tf.tidy(() => toLogits(model.apply(x, { training: false }) as tf.Tensor, probabilities));
     },
-    head: headFn ? (f: tf.Tensor4D) => tf.tidy(() => toLogits(headFn(f), probabilities)) : undefined,
+    head: headFn
+      ? (f: tf.Tensor4D) => {
+          checkFeatures('ClassifierAdapter.head', f, featureShape);
+          return tf.tidy(() => toLogits(headFn(f), probabilities));
+        }
+      : undefined,
   };
 }
 
@@ -235,15 +272,20 @@ function fromGraphModel(model: GraphModelLike, opts: ClassifierAdapterOptions): 
   if (opts.featureLayer === undefined) {
     throw new PiqConfigError(`${OWNER}: a GraphModel classifier needs 'featureLayer' (the name of its feature node), got undefined.`);
   }
+  if (model.inputs.length !== 1) {
+    throw new PiqConfigError(
+      `${OWNER}: 'classifier' must have exactly one input, got a GraphModel with ${model.inputs.length} inputs. Wrap it in a function classifier (x) => ({ features, logits }).`,
+    );
+  }
   const featureNode = opts.featureLayer;
   const logitsNode = opts.logitsNode ?? model.outputNodes[0];
   if (logitsNode === undefined) {
     throw new PiqConfigError(`${OWNER}: 'logitsNode' is required: the GraphModel lists no output nodes.`);
   }
   const modelShape = model.inputs[0]?.shape?.slice(1);
-  const inputShape = opts.inputShape ? [...opts.inputShape] : modelShape;
+  const inputShape = opts.inputShape !== undefined ? checkInputShape(opts.inputShape) : modelShape;
   if (!inputShape || inputShape.some((d) => d === null || d < 0)) {
-    throw new PiqConfigError(`${OWNER}: 'inputShape' is required: the GraphModel's input shape is ${JSON.stringify(modelShape)}.`);
+    throw new PiqConfigError(`${OWNER}: 'inputShape' is required: the GraphModel's input shape is ${JSON.stringify(modelShape ?? null)}.`);
   }
   const probabilities = opts.outputKind === 'probabilities';
   const exec = (x: tf.Tensor): tf.Tensor[] => {
@@ -260,15 +302,20 @@ function fromGraphModel(model: GraphModelLike, opts: ClassifierAdapterOptions): 
 }
 
 function probeAdapter(inputShape: number[], fn: (x: tf.Tensor) => { features: tf.Tensor; logits: tf.Tensor }, featureLayer?: string): ClassifierAdapter {
+  // Probe with a batch of 2 so that outputs which drop or fix the batch dimension are caught.
   const probe = tf.tidy(() => {
-    const out = fn(tf.zeros([1, ...inputShape]));
+    const out = fn(tf.zeros([2, ...inputShape]));
     return { f: out.features.shape.slice(), y: out.logits.shape.slice() };
   });
-  if (probe.f.length !== 4) {
-    throw new PiqConfigError(`${OWNER}: the classifier's features must be [batch, height, width, channels], got shape ${shapeStr(probe.f)}.`);
+  if (probe.f.length !== 4 || probe.f[0] !== 2) {
+    throw new PiqConfigError(
+      `${OWNER}: 'classifier' must return features of shape [batch, height, width, channels], got shape ${shapeStr(probe.f)} for an input of shape ${shapeStr([2, ...inputShape])}.`,
+    );
   }
-  if (probe.y.length !== 2) {
-    throw new PiqConfigError(`${OWNER}: the classifier's logits must be [batch, numClasses], got shape ${shapeStr(probe.y)}.`);
+  if (probe.y.length !== 2 || probe.y[0] !== 2) {
+    throw new PiqConfigError(
+      `${OWNER}: 'classifier' must return logits of shape [batch, numClasses], got shape ${shapeStr(probe.y)} for an input of shape ${shapeStr([2, ...inputShape])}.`,
+    );
   }
   const featureShape = probe.f.slice(1) as [number, number, number];
   const numClasses = probe.y[1] as number;
@@ -281,12 +328,17 @@ function probeAdapter(inputShape: number[], fn: (x: tf.Tensor) => { features: tf
       checkBatch('ClassifierAdapter.run', x, inputShape);
       return tf.tidy(() => {
         const o = fn(x);
-        return { features: o.features as tf.Tensor4D, logits: o.logits as tf.Tensor2D };
+        // The caller owns what run returns: never hand back their own input tensor.
+        const own = (t: tf.Tensor): tf.Tensor => (t === x ? tf.clone(t) : t);
+        return { features: own(o.features) as tf.Tensor4D, logits: own(o.logits) as tf.Tensor2D };
       });
     },
     logits(x) {
       checkBatch('ClassifierAdapter.logits', x, inputShape);
-      return tf.tidy(() => fn(x).logits as tf.Tensor2D);
+      return tf.tidy(() => {
+        const y = fn(x).logits;
+        return (y === x ? tf.clone(y) : y) as tf.Tensor2D;
+      });
     },
   };
 }
@@ -320,15 +372,16 @@ export function toClassifierAdapter(classifier: ClassifierLike, options: Classif
   if (isLayersModel(classifier)) return fromLayersModel(classifier, options);
   if (isGraphModel(classifier)) return fromGraphModel(classifier, options);
   if (typeof classifier === 'function') {
-    if (!options.inputShape) {
-      throw new PiqConfigError(`${OWNER}: a function classifier needs 'inputShape' (without batch), got undefined.`);
+    if (options.inputShape === undefined) {
+      throw new PiqConfigError(`${OWNER}: 'inputShape' must be given for a function classifier (the input shape without batch, e.g. [28, 28, 1]), got undefined.`);
     }
+    const inputShape = checkInputShape(options.inputShape);
     const probabilities = options.outputKind === 'probabilities';
     const fn = classifier;
-    return probeAdapter([...options.inputShape], (x) => {
+    return probeAdapter(inputShape, (x) => {
       const out = fn(x);
       if (!out || !(out.features instanceof tf.Tensor) || !(out.logits instanceof tf.Tensor)) {
-        throw new PiqConfigError(`${OWNER}: a function classifier must return { features, logits } tensors, got ${describe(out)}.`);
+        throw new PiqConfigError(`${OWNER}: 'classifier' must return { features, logits } tensors, got ${describe(out)}.`);
       }
       return { features: out.features, logits: toLogits(out.logits, probabilities) };
     }, options.featureLayer);

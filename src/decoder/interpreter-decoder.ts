@@ -44,7 +44,7 @@ export interface InterpreterDecoderOptions {
   downsample?: boolean;
   /**
    * Channels of the first up-sampling stage; each later stage halves them, down to `minChannels`.
-   * @defaultValue min(64, codeDim) for 'image', min(64, codeDim) for 'spectrogram'
+   * @defaultValue min(32, codeDim)
    */
   channels?: number;
   /**
@@ -109,7 +109,7 @@ function shape3(name: string, value: unknown): [number, number, number] {
  * ```ts
  * import { resolveInterpreterDecoderConfig } from 'piq-tfjs';
  * const c = resolveInterpreterDecoderConfig({ featureShape: [7, 7, 64], outputShape: [28, 28, 1] });
- * console.log(c.channels, c.adapter); // 64 'none'
+ * console.log(c.channels, c.adapter); // 32 'none'
  * ```
  * @category Decoder
  */
@@ -123,7 +123,7 @@ export function resolveInterpreterDecoderConfig(options: InterpreterDecoderOptio
   const codeDim = positiveInt(OWNER, 'codeDim', options.codeDim ?? featureShape[2]);
   const adapter = oneOf(OWNER, 'adapter', options.adapter ?? (preset === 'spectrogram' ? 'residual' : 'none'), ['none', 'residual'] as const);
   const downsample = boolean(OWNER, 'downsample', options.downsample ?? preset === 'spectrogram');
-  const channels = positiveInt(OWNER, 'channels', options.channels ?? Math.min(64, codeDim));
+  const channels = positiveInt(OWNER, 'channels', options.channels ?? Math.min(32, codeDim));
   const minChannels = positiveInt(OWNER, 'minChannels', options.minChannels ?? DEFAULT_INTERPRETER_DECODER.minChannels);
   const norm = oneOf(OWNER, 'norm', options.norm ?? DEFAULT_INTERPRETER_DECODER.norm, ['batch', 'none'] as const);
   const seed = options.seed ?? DEFAULT_INTERPRETER_DECODER.seed;
@@ -142,21 +142,57 @@ function codeGridShape(featureShape: readonly number[], downsample: boolean): [n
   return downsample ? [Math.ceil(h / 2), Math.ceil(w / 2)] : [h, w];
 }
 
-/** Up-sampling plan: per stage the strides along height and width, then the crop to the exact size. */
-export function upsamplingPlan(grid: readonly [number, number], target: readonly [number, number]): { strides: Array<[number, number]>; crop: [[number, number], [number, number]] } {
-  let [h, w] = grid;
+/**
+ * Up-sampling plan: per stage the strides along height and width, and the map size the stages
+ * reach. Each axis is doubled `round(log2(target / grid))` times (the size nearest the target on a
+ * log scale, so within a factor √2 of it); a bilinear resize then covers the remaining factor.
+ * A resize, not a crop: a crop would cut the edges of the code grid off the output (up to half of
+ * it when an axis overshoots by almost 2x, e.g. 16 → 256 for 129), misplacing the interpretation.
+ *
+ * @example
+ * ```ts
+ * const plan = upsamplingPlan([4, 4], [28, 28]);
+ * console.log(plan.strides, plan.size); // [[2, 2], [2, 2], [2, 2]] [32, 32]  (then resized to 28x28)
+ * ```
+ * @category Decoder
+ */
+export function upsamplingPlan(grid: readonly [number, number], target: readonly [number, number]): { strides: Array<[number, number]>; size: [number, number] } {
+  const doublings = (from: number, to: number): number => Math.max(0, Math.round(Math.log2(to / from)));
+  const ny = doublings(grid[0], target[0]);
+  const nx = doublings(grid[1], target[1]);
   const strides: Array<[number, number]> = [];
-  while (h < target[0] || w < target[1]) {
-    const sy = h < target[0] ? 2 : 1;
-    const sx = w < target[1] ? 2 : 1;
-    strides.push([sy, sx]);
-    h *= sy;
-    w *= sx;
-  }
-  const dh = h - target[0];
-  const dw = w - target[1];
-  return { strides, crop: [[Math.floor(dh / 2), Math.ceil(dh / 2)], [Math.floor(dw / 2), Math.ceil(dw / 2)]] };
+  for (let i = 0; i < Math.max(ny, nx); i++) strides.push([i < ny ? 2 : 1, i < nx ? 2 : 1]);
+  return { strides, size: [grid[0] * 2 ** ny, grid[1] * 2 ** nx] };
 }
+
+/**
+ * Bilinear resize to a fixed size (corners aligned, so the whole map lands on the whole output).
+ * tfjs-layers' own `Resizing` layer computes a wrong symbolic shape for batched 4D inputs.
+ */
+class ResizeBilinearLayer extends tfl.layers.Layer {
+  static className = 'PiqResizeBilinear';
+  private readonly size: [number, number];
+
+  constructor(args: { size: [number, number]; name?: string }) {
+    super({ name: args.name });
+    this.size = args.size;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    return [s[0] ?? null, this.size[0], this.size[1], s[3] ?? null];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return tf.image.resizeBilinear(x, this.size, true);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), size: [...this.size] };
+  }
+}
+tf.serialization.registerClass(ResizeBilinearLayer);
 
 function init(seed: number): ReturnType<typeof tfl.initializers.glorotUniform> {
   return tfl.initializers.glorotUniform({ seed });
@@ -173,7 +209,9 @@ function buildAdapter(c: InterpreterDecoderConfig): tfl.LayersModel | undefined 
       .apply(x) as tfl.SymbolicTensor;
   }
   if (c.adapter === 'residual') {
-    let r = tfl.layers.conv2d({ filters: c.codeDim, kernelSize: 3, padding: 'same', kernelInitializer: init(s++), name: 'adapter_res_conv1' }).apply(x) as tfl.SymbolicTensor;
+    // No bias in front of batch norm: it would be subtracted right away (and get a zero gradient in training).
+    const useBias = c.norm !== 'batch';
+    let r = tfl.layers.conv2d({ filters: c.codeDim, kernelSize: 3, padding: 'same', useBias, kernelInitializer: init(s++), name: 'adapter_res_conv1' }).apply(x) as tfl.SymbolicTensor;
     if (c.norm === 'batch') r = tfl.layers.batchNormalization({ name: 'adapter_res_bn' }).apply(r) as tfl.SymbolicTensor;
     r = tfl.layers.reLU({ name: 'adapter_res_relu' }).apply(r) as tfl.SymbolicTensor;
     r = tfl.layers.conv2d({ filters: c.codeDim, kernelSize: 3, padding: 'same', kernelInitializer: init(s++), name: 'adapter_res_conv2' }).apply(r) as tfl.SymbolicTensor;
@@ -190,23 +228,42 @@ function buildDecoder(c: InterpreterDecoderConfig): tfl.LayersModel {
   let ch = c.channels;
   model.add(tfl.layers.inputLayer({ inputShape: [grid[0], grid[1], c.codeDim], name: 'decoder_input' }));
   plan.strides.forEach(([sy, sx], i) => {
-    model.add(tfl.layers.conv2dTranspose({ filters: ch, kernelSize: 4, strides: [sy, sx], padding: 'same', kernelInitializer: init(s++), name: `decoder_up${i}` }));
+    // No bias in front of batch norm: it would be subtracted right away (and get a zero gradient in training).
+    model.add(tfl.layers.conv2dTranspose({ filters: ch, kernelSize: 4, strides: [sy, sx], padding: 'same', useBias: c.norm !== 'batch', kernelInitializer: init(s++), name: `decoder_up${i}` }));
     if (c.norm === 'batch') model.add(tfl.layers.batchNormalization({ name: `decoder_bn${i}` }));
     model.add(tfl.layers.reLU({ name: `decoder_relu${i}` }));
     ch = Math.max(c.minChannels, Math.floor(ch / 2));
   });
-  const [[t, b], [l, r]] = plan.crop;
-  if (t + b + l + r > 0) model.add(tfl.layers.cropping2D({ cropping: [[t, b], [l, r]], name: 'decoder_crop' }));
+  if (plan.size[0] !== c.outputShape[0] || plan.size[1] !== c.outputShape[1]) {
+    model.add(new ResizeBilinearLayer({ size: [c.outputShape[0], c.outputShape[1]], name: 'decoder_resize' }));
+  }
   model.add(tfl.layers.conv2d({ filters: c.outputShape[2], kernelSize: 3, padding: 'same', kernelInitializer: init(s++), name: 'decoder_out' }));
   return model;
+}
+
+function checkCustomDecoder(model: unknown, codeShape: readonly number[], outputShape: readonly number[]): void {
+  const expected = `a tf.LayersModel with one input [batch, ${codeShape.join(', ')}] and one output [batch, ${outputShape.join(', ')}]`;
+  if (!(model instanceof tfl.LayersModel)) {
+    throw new PiqConfigError(`${OWNER}: 'customDecoder' must be ${expected}, got ${describe(model)}.`);
+  }
+  const shapes = (ts: tfl.SymbolicTensor[]) => ts.map((t) => JSON.stringify(t.shape).replace(/,/g, ', '));
+  const ins = shapes(model.inputs);
+  const outs = shapes(model.outputs);
+  const fits = ins.length === 1 && outs.length === 1 && ins[0] === JSON.stringify([null, ...codeShape]).replace(/,/g, ', ') && outs[0] === JSON.stringify([null, ...outputShape]).replace(/,/g, ', ');
+  if (!fits) {
+    throw new PiqConfigError(
+      `${OWNER}: 'customDecoder' must be ${expected}, got inputs ${ins.join(' and ')} and outputs ${outs.join(' and ')}. Build it with tfl.input({ shape: [${codeShape.join(', ')}] }) and end it with ${outputShape[2]} channels at ${outputShape[0]}x${outputShape[1]}.`,
+    );
+  }
 }
 
 /**
  * The paper's decoder ψ (with the optional adapter A): maps the classifier's tapped features to
  * the code space (`encode`), and a quantized code map back to the input space (`decode`, pre-sigmoid
  * logits `[batch, height, width, channels]`). Built from shapes alone for any sizes: transposed-conv
- * stages of stride 2 (per axis, so non-square inputs work) until the map covers the output, then a
- * centred crop to the exact size and a 3x3 convolution to the output channels.
+ * stages of stride 2 (per axis, so non-square inputs work) to the power-of-two multiple of the code grid
+ * nearest the output size, then a bilinear resize to the exact size (so the whole code grid stays
+ * aligned with the whole output) and a 3x3 convolution to the output channels.
  *
  * @example
  * ```ts
@@ -237,15 +294,10 @@ export class InterpreterDecoder {
     this.config = resolveInterpreterDecoderConfig(options);
     const grid = codeGridShape(this.config.featureShape, this.config.downsample);
     this.codeShape = [grid[0], grid[1], this.config.codeDim];
+    // Check a custom decoder before building anything, so a rejected one leaves no variables behind.
+    if (customDecoder !== undefined) checkCustomDecoder(customDecoder, this.codeShape, this.config.outputShape);
     this.adapterModel = buildAdapter(this.config);
     if (customDecoder) {
-      const inShape = (customDecoder.inputs[0] as tfl.SymbolicTensor).shape.slice(1);
-      const outShape = (customDecoder.outputs[0] as tfl.SymbolicTensor).shape.slice(1);
-      if (JSON.stringify(inShape) !== JSON.stringify(this.codeShape) || JSON.stringify(outShape) !== JSON.stringify(this.config.outputShape)) {
-        throw new PiqConfigError(
-          `${OWNER}: a custom decoder must map ${shapeStr(this.codeShape)} to ${shapeStr(this.config.outputShape)}, got ${JSON.stringify(inShape)} -> ${JSON.stringify(outShape)}.`,
-        );
-      }
       this.decoderModel = customDecoder;
       this.config.customDecoderTopology = customDecoder.toJSON(null, false);
     } else {
@@ -303,21 +355,38 @@ export class InterpreterDecoder {
   /** Restores weights produced by {@link InterpreterDecoder.getWeights}; shapes must match exactly. */
   setWeights(weights: Record<string, tf.Tensor>): void {
     this.check('setWeights');
-    const apply = (model: tfl.LayersModel | undefined, prefix: string): void => {
-      if (!model) return;
-      const current = model.getWeights();
-      const next = current.map((cur, i) => {
-        const t = weights[`${prefix}/${i}`];
-        if (!t) throw new PiqStateError(`${OWNER}.setWeights: weight '${prefix}/${i}' is missing. The saved decoder does not match this architecture.`);
+    const where = `${OWNER}.setWeights`;
+    if (typeof weights !== 'object' || weights === null) {
+      throw new PiqStateError(`${where}: 'weights' must be a record of tensors from getWeights(), got ${describe(weights)}.`);
+    }
+    // Validate everything before writing anything, so a mismatch leaves the decoder unchanged.
+    const plan: Array<{ model: tfl.LayersModel; values: tf.Tensor[] }> = [];
+    const expectedKeys = new Set<string>();
+    for (const [model, prefix] of [[this.adapterModel, 'adapter'], [this.decoderModel, 'decoder']] as const) {
+      if (!model) continue;
+      const values = model.getWeights().map((cur, i) => {
+        const key = `${prefix}/${i}`;
+        expectedKeys.add(key);
+        const t = weights[key];
+        if (t === undefined) throw new PiqStateError(`${where}: weight '${key}' is missing. The saved decoder does not match this architecture.`);
+        if (!(t instanceof tf.Tensor) || t.isDisposed) {
+          throw new PiqStateError(`${where}: weight '${key}' must be a live tf.Tensor, got ${t instanceof tf.Tensor ? 'a disposed tensor' : describe(t)}.`);
+        }
         if (JSON.stringify(t.shape) !== JSON.stringify(cur.shape)) {
-          throw new PiqStateError(`${OWNER}.setWeights: weight '${prefix}/${i}' must have shape ${shapeStr(cur.shape)}, got ${shapeStr(t.shape)}.`);
+          throw new PiqStateError(`${where}: weight '${key}' must have shape ${shapeStr(cur.shape)}, got ${shapeStr(t.shape)}. The saved decoder does not match this architecture.`);
         }
         return t;
       });
-      model.setWeights(next);
-    };
-    apply(this.adapterModel, 'adapter');
-    apply(this.decoderModel, 'decoder');
+      plan.push({ model, values });
+    }
+    // Other components' weights may share the record; only our own prefixes must match exactly.
+    const extra = Object.keys(weights).filter((k) => /^(adapter|decoder)\//.test(k) && !expectedKeys.has(k));
+    if (extra.length > 0) {
+      throw new PiqStateError(
+        `${where}: 'weights' must hold exactly this decoder's ${expectedKeys.size} weights, got unexpected ${extra.map((k) => `'${k}'`).join(', ')}. The saved decoder does not match this architecture (adapter, downsample, codeDim or channels differ).`,
+      );
+    }
+    for (const { model, values } of plan) model.setWeights(values);
   }
 
   /** Number of scalar parameters (trainable and not). */

@@ -27,6 +27,12 @@ export interface ReconstructionLossOptions {
 }
 
 /**
+ * Default values of the optional {@link ReconstructionLossOptions} fields.
+ * @category Losses
+ */
+export const DEFAULT_RECONSTRUCTION_LOSS_OPTIONS = Object.freeze({ kind: 'bce' as 'bce' | 'mse' | 'l1' });
+
+/**
  * Reconstruction of the target by the decoder output: BCE (on logits, numerically stable), MSE or L1.
  * @example
  * ```ts
@@ -37,7 +43,7 @@ export interface ReconstructionLossOptions {
  * @category Losses
  */
 export function reconstructionLoss(options: ReconstructionLossOptions = {}): Loss {
-  const kind = oneOf('reconstructionLoss', 'kind', options.kind ?? 'bce', ['bce', 'mse', 'l1'] as const);
+  const kind = oneOf('reconstructionLoss', 'kind', options.kind ?? DEFAULT_RECONSTRUCTION_LOSS_OPTIONS.kind, ['bce', 'mse', 'l1'] as const);
   return {
     name: 'reconstruction',
     getConfig: () => ({ kind }),
@@ -60,6 +66,12 @@ export interface MaskTargetLossOptions {
 }
 
 /**
+ * Default values of the optional {@link MaskTargetLossOptions} fields.
+ * @category Losses
+ */
+export const DEFAULT_MASK_TARGET_LOSS_OPTIONS = Object.freeze({ kind: 'bce' as 'bce' | 'dice' });
+
+/**
  * Mask against a target mask (energy threshold, annotation model, …): BCE or soft Dice `1 − (2Σ MT + 1)/(ΣM + ΣT + 1)` per example.
  * @example
  * ```ts
@@ -69,7 +81,7 @@ export interface MaskTargetLossOptions {
  * @category Losses
  */
 export function maskTargetLoss(options: MaskTargetLossOptions = {}): Loss {
-  const kind = oneOf('maskTargetLoss', 'kind', options.kind ?? 'bce', ['bce', 'dice'] as const);
+  const kind = oneOf('maskTargetLoss', 'kind', options.kind ?? DEFAULT_MASK_TARGET_LOSS_OPTIONS.kind, ['bce', 'dice'] as const);
   return {
     name: 'maskTarget',
     getConfig: () => ({ kind }),
@@ -185,6 +197,12 @@ export interface LmacLossOptions {
 }
 
 /**
+ * Default values of the optional {@link LmacLossOptions} fields (the L-MAC weights).
+ * @category Losses
+ */
+export const DEFAULT_LMAC_LOSS_OPTIONS = Object.freeze({ maskIn: 4, maskOut: 0.2, sparsity: 0.4 });
+
+/**
  * The L-MAC-style classification term: `maskIn·CE(f(M⊙x), c) − maskOut·CE(f((1−M)⊙x), c) + sparsity·mean|M|`,
  * with c the predicted class (defaults 4, 0.2, 0.4 as in L-MAC). Only meaningful in mask mode.
  * @example
@@ -195,9 +213,9 @@ export interface LmacLossOptions {
  * @category Losses
  */
 export function lmacLoss(options: LmacLossOptions = {}): Loss {
-  const maskIn = finiteNumber('lmacLoss', 'maskIn', options.maskIn ?? 4);
-  const maskOut = finiteNumber('lmacLoss', 'maskOut', options.maskOut ?? 0.2);
-  const sparsity = finiteNumber('lmacLoss', 'sparsity', options.sparsity ?? 0.4);
+  const maskIn = finiteNumber('lmacLoss', 'maskIn', options.maskIn ?? DEFAULT_LMAC_LOSS_OPTIONS.maskIn);
+  const maskOut = finiteNumber('lmacLoss', 'maskOut', options.maskOut ?? DEFAULT_LMAC_LOSS_OPTIONS.maskOut);
+  const sparsity = finiteNumber('lmacLoss', 'sparsity', options.sparsity ?? DEFAULT_LMAC_LOSS_OPTIONS.sparsity);
   return {
     name: 'lmac',
     getConfig: () => ({ maskIn, maskOut, sparsity }),

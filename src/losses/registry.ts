@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe } from '../internal/validate';
+import { describe, tidyObject } from '../internal/validate';
 import {
   codebookLoss,
   commitmentLoss,
@@ -85,11 +85,14 @@ export function registeredLosses(): string[] {
  * @category Losses
  */
 export function createLoss(name: string, config: Record<string, unknown> = {}): Loss {
-  const factory = registry.get(name);
+  const factory = typeof name === 'string' ? registry.get(name) : undefined;
   if (!factory) {
     throw new PiqConfigError(
       `createLoss: 'name' must be a registered loss (${registeredLosses().map((n) => `'${n}'`).join(', ')}), got ${describe(name)}. Call registerLoss first for custom losses.`,
     );
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new PiqConfigError(`createLoss: 'config' must be a JSON object (what Loss.getConfig() returned), got ${describe(config)}.`);
   }
   return factory(config);
 }
@@ -138,35 +141,54 @@ export function combineLosses(items: WeightedLoss[]): CombinedLoss {
   if (!Array.isArray(items) || items.length === 0) {
     throw new PiqConfigError(`combineLosses: 'items' must be a non-empty array of { loss, weight }, got ${describe(items)}.`);
   }
-  const seen = new Map<string, number>();
+  const used = new Set<string>();
   const resolved = items.map((it, i) => {
-    if (!it || typeof it.loss?.compute !== 'function' || typeof it.loss.name !== 'string') {
+    if (!it || typeof it.loss?.compute !== 'function' || typeof it.loss.name !== 'string' || typeof it.loss.getConfig !== 'function') {
       throw new PiqConfigError(`combineLosses: 'items[${i}].loss' must be a Loss ({ name, compute, getConfig }), got ${describe(it?.loss)}.`);
     }
     if (typeof it.weight !== 'number' || !Number.isFinite(it.weight)) {
       throw new PiqConfigError(`combineLosses: 'items[${i}].weight' must be a finite number, got ${describe(it.weight)}.`);
     }
-    let key = it.key ?? it.loss.name;
-    const n = (seen.get(key) ?? 0) + 1;
-    seen.set(key, n);
-    if (n > 1 && it.key === undefined) key = `${key}_${n}`;
+    let key: string;
+    if (it.key !== undefined) {
+      if (typeof it.key !== 'string' || it.key.length === 0) {
+        throw new PiqConfigError(`combineLosses: 'items[${i}].key' must be a non-empty string, got ${describe(it.key)}.`);
+      }
+      if (used.has(it.key)) {
+        throw new PiqConfigError(`combineLosses: 'items[${i}].key' must be unique among the terms, got '${it.key}' twice. Give each term its own key.`);
+      }
+      key = it.key;
+    } else {
+      // Repeats of a name get `_2`, `_3`… (skipping keys already taken explicitly).
+      key = it.loss.name;
+      for (let n = 2; used.has(key); n++) key = `${it.loss.name}_${n}`;
+    }
+    used.add(key);
     return { loss: it.loss, weight: it.weight, key };
   });
   return {
     items: resolved,
     compute(ctx) {
-      const terms: Record<string, tf.Scalar> = {};
-      const parts: tf.Scalar[] = [];
-      for (const it of resolved) {
-        if (it.weight === 0) continue;
-        const v = it.loss.compute(ctx);
-        const w = it.weight === 1 ? v : (tf.mul(v, it.weight) as tf.Scalar);
-        if (w !== v) v.dispose();
-        terms[it.key] = w;
-        parts.push(w);
-      }
-      const total = (parts.length === 0 ? tf.scalar(0) : parts.length === 1 ? tf.clone(parts[0] as tf.Scalar) : tf.addN(parts)) as tf.Scalar;
-      return { total, terms };
+      // One tidy: a loss that throws midway leaves no earlier term behind.
+      return tidyObject(() => {
+        const terms: Record<string, tf.Scalar> = {};
+        const parts: tf.Scalar[] = [];
+        for (const it of resolved) {
+          if (it.weight === 0) continue;
+          const v = it.loss.compute(ctx);
+          if (!(v instanceof tf.Tensor) || v.rank !== 0) {
+            throw new PiqConfigError(
+              `CombinedLoss.compute: loss '${it.key}' must return a scalar tensor, got ${describe(v)}. Reduce it with tf.mean or tf.sum.`,
+            );
+          }
+          // Always a new tensor: a loss may (against the contract) return one of the context's tensors.
+          const w = (it.weight === 1 ? tf.clone(v) : tf.mul(v, it.weight)) as tf.Scalar;
+          terms[it.key] = w;
+          parts.push(w);
+        }
+        const total = (parts.length === 0 ? tf.scalar(0) : parts.length === 1 ? tf.clone(parts[0] as tf.Scalar) : tf.addN(parts)) as tf.Scalar;
+        return { total, terms };
+      });
     },
     getSpec: () => resolved.map((it) => ({ name: it.loss.name, weight: it.weight, config: it.loss.getConfig(), key: it.key })),
   };
@@ -184,5 +206,12 @@ export function combineLosses(items: WeightedLoss[]): CombinedLoss {
  */
 export function lossesFromSpec(spec: LossSpec[]): CombinedLoss {
   if (!Array.isArray(spec)) throw new PiqConfigError(`lossesFromSpec: 'spec' must be an array, got ${describe(spec)}.`);
-  return combineLosses(spec.map((s) => ({ loss: createLoss(s.name, s.config), weight: s.weight, key: s.key })));
+  return combineLosses(
+    spec.map((s, i) => {
+      if (typeof s !== 'object' || s === null || typeof s.name !== 'string') {
+        throw new PiqConfigError(`lossesFromSpec: 'spec[${i}]' must be a LossSpec ({ name, weight, config, key }), got ${describe(s)}.`);
+      }
+      return { loss: createLoss(s.name, s.config ?? {}), weight: s.weight, key: s.key };
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { CodebookLayout } from '../quantizer/codebook-layout';
 
 /**
  * The quantizer's part of a forward pass, as losses see it.
@@ -11,6 +12,15 @@ export interface QuantizerTerms {
   commitmentLoss: tf.Scalar;
   /** Chosen code rows, `[batch, height, width]`. */
   codeIndices: tf.Tensor;
+  /**
+   * The live codebook `[codebookSize, codeDim]`, differentiable with respect to the codebook
+   * variable (so a custom loss can shape the codes directly). Computed once per step on first use
+   * and owned by the step. With `update: 'ema'` the codebook is not trained by gradient, so such
+   * a loss has no effect on it.
+   */
+  codebook(): tf.Tensor2D;
+  /** Which codebook rows belong to which class (`blockOf(c)`) and which are shared (`sharedBlock()`). */
+  layout: CodebookLayout;
 }
 
 /**
@@ -55,17 +65,18 @@ export interface LossContext {
 /**
  * The loss contract: a named, JSON-configurable function of a {@link LossContext} to a scalar.
  * Register a factory with {@link registerLoss} so a custom loss survives save/load by name.
+ * See docs/custom-losses.md for a worked codebook loss.
  *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
  * import type { Loss } from 'piq-tfjs';
- * // Penalise codebook vectors of the same class for being too close to each other? Any scalar works:
  * const meanMask: Loss = {
  *   name: 'meanMask',
- *   compute: (ctx) => tf.mean(ctx.decoderOutput),
+ *   compute: (ctx) => tf.mean(ctx.decoderOutput) as tf.Scalar,
  *   getConfig: () => ({}),
  * };
+ * console.log(meanMask.name); // meanMask
  * ```
  * @category Losses
  */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe, finiteNumber } from '../internal/validate';
+import { describe, finiteNumber, floatTensor, rankIn } from '../internal/validate';
 
 /**
  * What a mask-mode interpreter learns to output: a function of the input batch (and the
@@ -18,6 +18,21 @@ export interface Target {
 }
 
 /**
+ * Options of {@link energyMask}.
+ * @category Targets
+ */
+export interface EnergyMaskOptions {
+  /** Fraction τ of the per-example maximum above which a bin is 1, in [0, 1]. @defaultValue 0.35 */
+  threshold?: number;
+}
+
+/**
+ * Default values of the optional {@link EnergyMaskOptions} fields (τ of the reference audio recipe).
+ * @category Targets
+ */
+export const DEFAULT_ENERGY_MASK_OPTIONS = Object.freeze({ threshold: 0.35 });
+
+/**
  * The reference audio target: `T = 1[X > τ · max X]`, per example (the maximum over the whole
  * example, channels reduced by their maximum). τ = 0.35 on log1p-magnitude spectrograms in the reference.
  *
@@ -31,17 +46,23 @@ export interface Target {
  * ```
  * @category Targets
  */
-export function energyMask(options: { threshold?: number } = {}): Target {
-  const threshold = finiteNumber('energyMask', 'threshold', options.threshold ?? 0.35, { min: 0, max: 1 });
+export function energyMask(options: EnergyMaskOptions = {}): Target {
+  if (typeof options !== 'object' || options === null) {
+    throw new PiqConfigError(`energyMask: 'options' must be an object like { threshold: 0.35 }, got ${describe(options)}.`);
+  }
+  const threshold = finiteNumber('energyMask', 'threshold', options.threshold ?? DEFAULT_ENERGY_MASK_OPTIONS.threshold, { min: 0, max: 1 });
   return {
     name: 'energyMask',
     getConfig: () => ({ threshold }),
-    compute: (input) =>
-      tf.tidy(() => {
-        const x = input.shape[3] === 1 ? input : tf.max(input, -1, true);
-        const peak = tf.max(x, [1, 2, 3], true);
-        return tf.cast(tf.greater(x, tf.mul(peak, threshold)), 'float32') as tf.Tensor4D;
-      }),
+    compute: (input) => {
+      const x = floatTensor('energyMask.compute', 'input', input);
+      rankIn('energyMask.compute', 'input', x, [4], '[batch, height, width, channels]');
+      return tf.tidy(() => {
+        const m = x.shape[3] === 1 ? x : tf.max(x, -1, true);
+        const peak = tf.max(m, [1, 2, 3], true);
+        return tf.cast(tf.greater(m, tf.mul(peak, threshold)), 'float32') as tf.Tensor4D;
+      });
+    },
   };
 }
 
@@ -65,7 +86,7 @@ export function inputTarget(): Target {
 export type TargetFactory = (config: Record<string, unknown>) => Target;
 
 const targets = new Map<string, TargetFactory>([
-  ['energyMask', (c) => energyMask(c as { threshold?: number })],
+  ['energyMask', (c) => energyMask(c as EnergyMaskOptions)],
   ['input', () => inputTarget()],
 ]);
 const BUILTIN_TARGETS = new Set(targets.keys());
@@ -87,7 +108,7 @@ const BUILTIN_TARGETS = new Set(targets.keys());
 export function registerTarget(name: string, factory: TargetFactory): void {
   if (typeof name !== 'string' || name.length === 0) throw new PiqConfigError(`registerTarget: 'name' must be a non-empty string, got ${describe(name)}.`);
   if (typeof factory !== 'function') throw new PiqConfigError(`registerTarget: 'factory' must be a function (config) => Target, got ${describe(factory)}.`);
-  if (BUILTIN_TARGETS.has(name)) throw new PiqConfigError(`registerTarget: 'name' must not be a built-in target name, got '${name}'.`);
+  if (BUILTIN_TARGETS.has(name)) throw new PiqConfigError(`registerTarget: 'name' must not be a built-in target name, got '${name}'. Choose another name.`);
   targets.set(name, factory);
 }
 
@@ -101,9 +122,12 @@ export function registerTarget(name: string, factory: TargetFactory): void {
  * @category Targets
  */
 export function createTarget(name: string, config: Record<string, unknown> = {}): Target {
-  const f = targets.get(name);
+  const f = typeof name === 'string' ? targets.get(name) : undefined;
   if (!f) {
     throw new PiqConfigError(`createTarget: 'name' must be a registered target (${[...targets.keys()].map((n) => `'${n}'`).join(', ')}), got ${describe(name)}. Call registerTarget first.`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new PiqConfigError(`createTarget: 'config' must be a JSON object (what Target.getConfig() returned), got ${describe(config)}.`);
   }
   return f(config);
 }

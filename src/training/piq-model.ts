@@ -172,6 +172,7 @@ export class PiqModel {
   /** The {@link LossContext} of a forward pass; `target` is the step's target tensor. */
   lossContext(x: tf.Tensor4D, target: tf.Tensor4D, fwd: PiqForwardResult): LossContext {
     let interpLogits: tf.Tensor2D | undefined;
+    let codebook: tf.Tensor2D | undefined;
     const classify = (t: tf.Tensor4D): tf.Tensor2D => this.classifier.logits(t);
     return {
       input: x,
@@ -181,7 +182,13 @@ export class PiqModel {
       interpretation: fwd.interpretation,
       features: fwd.features,
       encoded: fwd.encoded,
-      quantizer: { codebookLoss: fwd.codebookLoss, commitmentLoss: fwd.commitmentLoss, codeIndices: fwd.codeIndices },
+      quantizer: {
+        codebookLoss: fwd.codebookLoss,
+        commitmentLoss: fwd.commitmentLoss,
+        codeIndices: fwd.codeIndices,
+        codebook: () => (codebook ??= this.quantizer.getCodebook()),
+        layout: this.quantizer.layout,
+      },
       predictedClass: fwd.predictedClass,
       inputLogits: fwd.inputLogits,
       classify,

@@ -194,6 +194,7 @@ class Plateau {
  */
 export class Trainer {
   private optimizer: tf.AdamOptimizer | undefined;
+  private learningRate: number = DEFAULT_FIT.learningRate;
   private step = 0;
   private disposed = false;
 
@@ -204,18 +205,20 @@ export class Trainer {
     return this.step;
   }
 
+  /** Created on the first step, so a call that fails before training allocates nothing. */
   private ensureOptimizer(lr: number): tf.AdamOptimizer {
     this.optimizer ??= tf.train.adam(lr);
+    // AdamOptimizer reads `learningRate` at each applyGradients call.
+    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
     return this.optimizer;
   }
 
   private setLearningRate(lr: number): void {
-    // AdamOptimizer reads `learningRate` at each applyGradients call.
-    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
+    this.learningRate = lr;
   }
 
   private getLearningRate(): number {
-    return (this.optimizer as unknown as { learningRate: number }).learningRate;
+    return this.learningRate;
   }
 
   private checkBatch(x: tf.Tensor): void {
@@ -234,7 +237,7 @@ export class Trainer {
    * One optimisation step on a batch. Returns the total loss, its terms and the batch perplexity as
    * scalars the caller owns (nothing is read back from the device).
    */
-  trainStep(x: tf.Tensor4D, weightDecay = 0, learningRate: number = DEFAULT_FIT.learningRate): { total: tf.Scalar; terms: Record<string, tf.Scalar>; perplexity: tf.Scalar } {
+  trainStep(x: tf.Tensor4D, weightDecay = 0, learningRate: number = this.learningRate): { total: tf.Scalar; terms: Record<string, tf.Scalar>; perplexity: tf.Scalar } {
     this.checkState('trainStep');
     this.checkBatch(x);
     const model = this.model;
@@ -324,9 +327,7 @@ export class Trainer {
       this.checkBatch(data);
       if (data.shape[0] === 0) throw new PiqInputError(`${OWNER}: 'data' must contain at least one example, got shape ${shapeStr(data.shape)}.`);
     }
-    const optimizer = this.ensureOptimizer(o.learningRate);
     this.setLearningRate(o.learningRate);
-    void optimizer;
     const rand = mulberry32(o.seed);
     const history: FitHistory = { epochs: [], steps: 0, stoppedEarly: false, aborted: false, seconds: 0 };
     const t0 = Date.now();
@@ -345,7 +346,7 @@ export class Trainer {
         for await (const { batch, owned } of epochBatches(OWNER, data, o.batchSize, o.shuffle, rand)) {
           let result: ReturnType<Trainer['trainStep']> | undefined;
           try {
-            result = this.trainStep(batch, o.weightDecay, o.learningRate);
+            result = this.trainStep(batch, o.weightDecay, this.learningRate);
           } finally {
             if (owned) batch.dispose();
           }

@@ -1,0 +1,121 @@
+// Opt-in gradient kernels for the tfjs wasm backend (4.x), which ships forward kernels only for
+// several ops whose gradients conv nets need. See docs/performance.md for the list and timings.
+import * as tf from '@tensorflow/tfjs-core';
+import { WASM_TRAINING_KERNEL_FUNCS } from './wasm-training-kernels';
+
+const BACKEND = 'wasm';
+
+/**
+ * The kernels {@link enableWasmTraining} adds to the `'wasm'` backend when it lacks them, in
+ * registration order.
+ *
+ * - `Conv2DBackpropFilter`: filter gradient of `tf.conv2d` / `conv2d` layers and of
+ *   `tf.conv2dTranspose` / `conv2dTranspose` layers (all strides, `'same'`, `'valid'` and explicit
+ *   padding, NHWC and NCHW).
+ * - `UnsortedSegmentSum`: gradient of `tf.gather` (and so of `embedding` layers).
+ * - `DepthwiseConv2dNativeBackpropInput`, `DepthwiseConv2dNativeBackpropFilter`: gradients of
+ *   `tf.depthwiseConv2d` / `tf.separableConv2d` and their layers (strides and dilations).
+ *
+ * @example
+ * ```ts
+ * import { WASM_TRAINING_KERNELS } from 'piq-tfjs';
+ * console.log(WASM_TRAINING_KERNELS.length); // 4
+ * ```
+ * @category Backends
+ */
+export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze(
+  WASM_TRAINING_KERNEL_FUNCS.map((k) => k.kernelName),
+);
+
+/**
+ * What {@link enableWasmTraining} did, as plain data.
+ *
+ * @category Backends
+ */
+export interface EnableWasmTrainingResult {
+  /** The backend the kernels are registered for: always `'wasm'`. */
+  backendName: 'wasm';
+  /** Kernels this call registered (empty when an earlier call, or the backend itself, already had them all). */
+  registered: string[];
+  /** Kernels of {@link WASM_TRAINING_KERNELS} that were registered before this call and were left untouched. */
+  alreadyRegistered: string[];
+}
+
+/**
+ * What {@link disableWasmTraining} did, as plain data.
+ *
+ * @category Backends
+ */
+export interface DisableWasmTrainingResult {
+  /** Kernels this call unregistered: only ones that {@link enableWasmTraining} had registered. */
+  unregistered: string[];
+}
+
+/**
+ * Registers, for the tfjs `'wasm'` backend, the gradient kernels it lacks so that conv nets
+ * (conv2d, conv2dTranspose, depthwise/separable conv, embedding/gather) train on it.
+ *
+ * Opt-in and safe to call many times: a kernel that is already registered for `'wasm'` (by the
+ * backend itself, by another library, or by an earlier call) is never replaced. Registration is
+ * by backend name, so it works before or after `tf.setBackend('wasm')` has initialised the
+ * backend; call it after importing `@tensorflow/tfjs-backend-wasm` so that a future wasm release
+ * that ships its own version of a kernel keeps it. This module never imports the wasm package.
+ * The kernels are built from the backend's own forward kernels (one conv2d, depthwiseConv2d or
+ * scatterND each) and agree with the cpu backend to float32 rounding (relative error < 1e-4 in
+ * the tests).
+ *
+ * @returns Which kernels were registered now and which were already present.
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { enableWasmTraining } from 'piq-tfjs';
+ *
+ * const result = enableWasmTraining();
+ * console.log(result.registered);
+ * // ['Conv2DBackpropFilter', 'UnsortedSegmentSum',
+ * //  'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']
+ * await tf.setBackend('wasm'); // conv models now train with model.fit / optimizer.minimize
+ * console.log(enableWasmTraining().registered); // [] (idempotent)
+ * ```
+ * @category Backends
+ */
+export function enableWasmTraining(): EnableWasmTrainingResult {
+  const registered: string[] = [];
+  const alreadyRegistered: string[] = [];
+  for (const { kernelName, kernelFunc } of WASM_TRAINING_KERNEL_FUNCS) {
+    if (tf.getKernel(kernelName, BACKEND) !== undefined) {
+      alreadyRegistered.push(kernelName);
+      continue;
+    }
+    tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
+    registered.push(kernelName);
+  }
+  return { backendName: BACKEND, registered, alreadyRegistered };
+}
+
+/**
+ * Unregisters the `'wasm'` kernels that {@link enableWasmTraining} registered, leaving every
+ * other kernel (including one of the same name registered by someone else) in place.
+ *
+ * @returns The kernels that were unregistered.
+ * @example
+ * ```ts
+ * import { enableWasmTraining, disableWasmTraining } from 'piq-tfjs';
+ * enableWasmTraining();
+ * console.log(disableWasmTraining().unregistered.length); // 4 (with @tensorflow/tfjs-backend-wasm 4.22)
+ * console.log(disableWasmTraining().unregistered); // []
+ * ```
+ * @category Backends
+ */
+export function disableWasmTraining(): DisableWasmTrainingResult {
+  const unregistered: string[] = [];
+  for (const { kernelName, kernelFunc } of WASM_TRAINING_KERNEL_FUNCS) {
+    const current = tf.getKernel(kernelName, BACKEND);
+    if (current !== undefined && current.kernelFunc === kernelFunc) {
+      tf.unregisterKernel(kernelName, BACKEND);
+      unregistered.push(kernelName);
+    }
+  }
+  return { unregistered };
+}

@@ -1,0 +1,133 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ScoringClassifier } from './classifier-fn';
+import { perExample, perturbationScores, prepareContext, toResult } from './context';
+import type { MetricOptions, MetricResult } from './types';
+
+/**
+ * Average Increase (AI): the percentage of examples whose class probability rises when only the
+ * masked part of the input is kept, `100 · 1[p_c(M ⊙ x) > p_c(x)]` per example (higher is better).
+ *
+ * `p = softmax(classifier(x))`, `c` is the class predicted on `x` (or `options.target`).
+ * Masks are `[batch, height, width]`, `[batch, height, width, 1]` (broadcast over channels) or the
+ * inputs' shape, with values in [0, 1].
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { averageIncrease } from 'piq-tfjs';
+ * // logits = [x0 + x1, 0], so p_0 = sigmoid(x0 + x1)
+ * const classifier = (x: tf.Tensor) => tf.concat([tf.sum(x, 1, true), tf.zeros([x.shape[0], 1])], 1);
+ * const r = await averageIncrease(classifier, tf.tensor2d([[2, -1]]), tf.tensor2d([[1, 0]]));
+ * console.log(r.mean); // 100  (p_0 rises from sigmoid(1) to sigmoid(2))
+ * ```
+ * @category Metrics
+ */
+export async function averageIncrease(
+  classifier: ScoringClassifier,
+  inputs: tf.Tensor,
+  masks: tf.Tensor,
+  options?: MetricOptions,
+): Promise<MetricResult> {
+  const ctx = prepareContext('averageIncrease', classifier, inputs, masks, options, true);
+  return toResult(perExample.averageIncrease(await perturbationScores(ctx, { maskIn: true, maskOut: false })));
+}
+
+/**
+ * Average Drop (AD): the relative loss of class probability when only the masked part is kept,
+ * `100 · max(0, p_c(x) − p_c(M ⊙ x)) / p_c(x)` per example (lower is better).
+ *
+ * Softmax is applied once to the logits. The reference implementation (SpeechBrain's L-MAC/PIQ
+ * recipes) applies it twice in AD, which compresses the scores; numbers are not comparable with it.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { averageDrop } from 'piq-tfjs';
+ * const classifier = (x: tf.Tensor) => tf.concat([tf.sum(x, 1, true), tf.zeros([x.shape[0], 1])], 1);
+ * const r = await averageDrop(classifier, tf.tensor2d([[2, 1]]), tf.tensor2d([[1, 0]]));
+ * console.log(r.mean.toFixed(2)); // '7.54'  (100 · (sigmoid(3) − sigmoid(2)) / sigmoid(3))
+ * ```
+ * @category Metrics
+ */
+export async function averageDrop(
+  classifier: ScoringClassifier,
+  inputs: tf.Tensor,
+  masks: tf.Tensor,
+  options?: MetricOptions,
+): Promise<MetricResult> {
+  const ctx = prepareContext('averageDrop', classifier, inputs, masks, options, true);
+  return toResult(perExample.averageDrop(await perturbationScores(ctx, { maskIn: true, maskOut: false })));
+}
+
+/**
+ * Average Gain (AG): the relative gain of class probability when only the masked part is kept,
+ * `100 · max(0, p_c(M ⊙ x) − p_c(x)) / (1 − p_c(x))` per example (higher is better; 0 when
+ * `p_c(x)` is exactly 1).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { averageGain } from 'piq-tfjs';
+ * const classifier = (x: tf.Tensor) => tf.concat([tf.sum(x, 1, true), tf.zeros([x.shape[0], 1])], 1);
+ * const r = await averageGain(classifier, tf.tensor2d([[2, -1]]), tf.tensor2d([[1, 0]]));
+ * console.log(r.mean.toFixed(1)); // '55.7'  (100 · (sigmoid(2) − sigmoid(1)) / (1 − sigmoid(1)))
+ * ```
+ * @category Metrics
+ */
+export async function averageGain(
+  classifier: ScoringClassifier,
+  inputs: tf.Tensor,
+  masks: tf.Tensor,
+  options?: MetricOptions,
+): Promise<MetricResult> {
+  const ctx = prepareContext('averageGain', classifier, inputs, masks, options, true);
+  return toResult(perExample.averageGain(await perturbationScores(ctx, { maskIn: true, maskOut: false })));
+}
+
+/**
+ * Faithfulness (FF): how much the class probability falls when the masked part is removed,
+ * `p_c(x) − p_c((1 − M) ⊙ x)` per example (higher is better; in [−1, 1]).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { faithfulness } from 'piq-tfjs';
+ * const classifier = (x: tf.Tensor) => tf.concat([tf.sum(x, 1, true), tf.zeros([x.shape[0], 1])], 1);
+ * const r = await faithfulness(classifier, tf.tensor2d([[2, -1]]), tf.tensor2d([[1, 0]]));
+ * console.log(r.mean.toFixed(3)); // '0.462'  (sigmoid(1) − sigmoid(−1))
+ * ```
+ * @category Metrics
+ */
+export async function faithfulness(
+  classifier: ScoringClassifier,
+  inputs: tf.Tensor,
+  masks: tf.Tensor,
+  options?: MetricOptions,
+): Promise<MetricResult> {
+  const ctx = prepareContext('faithfulness', classifier, inputs, masks, options, true);
+  return toResult(perExample.faithfulness(await perturbationScores(ctx, { maskIn: false, maskOut: true })));
+}
+
+/**
+ * Input Fidelity (Fid-In): whether the classifier still predicts class c from the masked part
+ * alone, `1[argmax f(M ⊙ x) = c]` per example (higher is better; the mean is a fraction).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { inputFidelity } from 'piq-tfjs';
+ * const classifier = (x: tf.Tensor) => tf.concat([tf.sum(x, 1, true), tf.zeros([x.shape[0], 1])], 1);
+ * const r = await inputFidelity(classifier, tf.tensor2d([[2, -1], [-1, 2]]), tf.tensor2d([[1, 0], [1, 0]]));
+ * console.log(Array.from(r.values), r.mean); // [1, 0] 0.5
+ * ```
+ * @category Metrics
+ */
+export async function inputFidelity(
+  classifier: ScoringClassifier,
+  inputs: tf.Tensor,
+  masks: tf.Tensor,
+  options?: MetricOptions,
+): Promise<MetricResult> {
+  const ctx = prepareContext('inputFidelity', classifier, inputs, masks, options, true);
+  return toResult(perExample.inputFidelity(await perturbationScores(ctx, { maskIn: true, maskOut: false })));
+}
