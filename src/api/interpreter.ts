@@ -16,7 +16,15 @@ import type { DataSource } from '../training/data';
 import { PiqModel, type InterpreterMode } from '../training/piq-model';
 import { Trainer, type FitHistory, type FitOptions } from '../training/trainer';
 
-/** Package version written into saved artifacts. */
+/**
+ * The piq-tfjs version, written into saved artifacts (`generatedBy`).
+ * @example
+ * ```ts
+ * import { VERSION } from 'piq-tfjs';
+ * console.log(VERSION); // '0.1.0'
+ * ```
+ * @category Interpreter
+ */
 export const VERSION = '0.1.0';
 
 /**
@@ -279,6 +287,19 @@ export async function loadInterpreter(source: SaveDestination, options: LoadInte
  * `fit` trains it, `interpret` returns plain data, `save`/{@link loadInterpreter} persist it. The
  * classifier is never trained, mutated, disposed or saved. Researchers reach the parts through
  * {@link Interpreter.model}.
+ *
+ * @example
+ * ```ts
+ * import { createInterpreter, loadInterpreter } from 'piq-tfjs';
+ * import { fileSystem } from 'piq-tfjs/node';
+ * const interpreter = await createInterpreter({ classifier: model });
+ * await interpreter.fit(images, { epochs: 3 });
+ * const r = await interpreter.interpret(images);
+ * console.log(r.predictedClass[0], r.interpretationClass[0]); // 7 7  (faithful: same decision on the interpretation)
+ * await interpreter.save(fileSystem('./out/piq'));
+ * interpreter.dispose();
+ * const again = await loadInterpreter(fileSystem('./out/piq'), { classifier: model });
+ * ```
  * @category Interpreter
  */
 export class Interpreter {

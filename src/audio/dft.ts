@@ -2,7 +2,10 @@
 // built-ins) so they run wherever the library is bundled. Arithmetic is in float64.
 import FFT from 'fft.js';
 
-/** Window shapes supported by the STFT. */
+/**
+ * Window shapes supported by the STFT (periodic windows, as torch's `hamming_window`/`hann_window`).
+ * @category Audio
+ */
 export type SpectrogramWindow = 'hamming' | 'hann' | 'rectangular';
 
 /**

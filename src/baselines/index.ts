@@ -11,3 +11,5 @@ export { DEFAULT_OCCLUSION_OPTIONS, Occlusion } from './occlusion';
 export type { OcclusionConfig, OcclusionOptions } from './occlusion';
 export { ATTRIBUTION_METHOD_NAMES, createAttributionMethod } from './create-attribution-method';
 export type { AttributionMethodName, AttributionMethodOptionsMap } from './create-attribution-method';
+export { DEFAULT_PIQ_ATTRIBUTION_OPTIONS, PiqAttribution, piqAttribution } from './piq';
+export type { PiqAttributionConfig, PiqAttributionOptions } from './piq';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { PiqInputError } from '../errors';
+import { PiqInputError, PiqStateError } from '../errors';
 import { describe } from '../internal/validate';
 
 /**
@@ -15,16 +15,35 @@ export type DataSource =
   | AsyncIterable<tf.Tensor4D | { xs: tf.Tensor4D }>
   | { iterator(): Promise<{ next(): Promise<IteratorResult<tf.Tensor4D | { xs: tf.Tensor4D }>> }> };
 
-/** Small, fast, seedable PRNG (mulberry32). Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
+/**
+ * A seeded random source: call it for floats in [0, 1); its whole state is one 32-bit integer,
+ * read with `getState()` and restored with `setState()` (checkpoints store it so a resumed run
+ * draws the same shuffles).
+ */
+export interface SeededRandom {
+  (): number;
+  getState(): number;
+  setState(state: number): void;
+}
+
+/** Small, fast, seedable PRNG (mulberry32). Returns floats in [0, 1); its state is serialisable. */
+export function mulberry32(seed: number): SeededRandom {
   let a = seed >>> 0;
-  return () => {
+  const next = (() => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }) as SeededRandom;
+  next.getState = () => a;
+  next.setState = (state: number) => {
+    if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) {
+      throw new PiqStateError(`mulberry32.setState: 'state' must be an integer in [0, 2^32), got ${describe(state)}.`);
+    }
+    a = state >>> 0;
   };
+  return next;
 }
 
 /** Fisher–Yates permutation of 0..n-1 drawn from `rand`. */
@@ -51,6 +70,9 @@ function unwrap(owner: string, b: unknown): tf.Tensor4D {
 /**
  * Iterates one epoch of batches. For a tensor source the batches are new tensors that the
  * consumer must dispose (`owned: true`); batches of other sources belong to the source.
+ * `skip` leaves out the first batches of the epoch (used to resume mid-epoch): for a tensor source
+ * the shuffle is still drawn (so the random state advances as in an uninterrupted epoch) and the
+ * skipped batches are never built; for other sources the skipped batches are pulled and dropped.
  */
 export async function* epochBatches(
   owner: string,
@@ -58,11 +80,16 @@ export async function* epochBatches(
   batchSize: number,
   shuffle: boolean,
   rand: () => number,
+  skip = 0,
 ): AsyncGenerator<{ batch: tf.Tensor4D; owned: boolean }> {
+  if (source === null || typeof source !== 'object') {
+    throw new PiqInputError(`${owner}: 'data' must be a tf.Tensor4D, an array of batches, an (async) iterable or a tf.data dataset, got ${describe(source)}.`);
+  }
   if (source instanceof tf.Tensor) {
     const n = source.shape[0];
     const order = shuffle ? permutation(n, rand) : null;
-    for (let start = 0; start < n; start += batchSize) {
+    const first = Math.min(n, skip * batchSize);
+    for (let start = first; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
       const batch = order
         ? tf.tidy(() => tf.gather(source, tf.tensor1d(order.subarray(start, end), 'int32')) as tf.Tensor4D)
@@ -71,20 +98,37 @@ export async function* epochBatches(
     }
     return;
   }
+  let skipped = 0;
   if (typeof (source as { iterator?: unknown }).iterator === 'function') {
     const it = await (source as { iterator(): Promise<{ next(): Promise<IteratorResult<unknown>> }> }).iterator();
     for (;;) {
       const r = await it.next();
       if (r.done) return;
+      if (skipped < skip) {
+        skipped++;
+        continue;
+      }
       yield { batch: unwrap(owner, r.value), owned: false };
     }
   }
-  if (Symbol.asyncIterator in (source as object)) {
-    for await (const b of source as AsyncIterable<unknown>) yield { batch: unwrap(owner, b), owned: false };
+  if (Symbol.asyncIterator in source) {
+    for await (const b of source as AsyncIterable<unknown>) {
+      if (skipped < skip) {
+        skipped++;
+        continue;
+      }
+      yield { batch: unwrap(owner, b), owned: false };
+    }
     return;
   }
-  if (Symbol.iterator in (source as object)) {
-    for (const b of source as Iterable<unknown>) yield { batch: unwrap(owner, b), owned: false };
+  if (Symbol.iterator in source) {
+    for (const b of source as Iterable<unknown>) {
+      if (skipped < skip) {
+        skipped++;
+        continue;
+      }
+      yield { batch: unwrap(owner, b), owned: false };
+    }
     return;
   }
   throw new PiqInputError(`${owner}: 'data' must be a tf.Tensor4D, an array of batches, an (async) iterable or a tf.data dataset, got ${describe(source)}.`);

