@@ -15,9 +15,9 @@ export { PiqError, PiqConfigError, PiqInputError, PiqStateError } from './errors
 
 // L0: ops
 export { squaredDistances } from './ops/squared-distances';
-export { classRestrictedNearest } from './ops/class-restricted-nearest';
+export { classRestrictedNearest, classRestrictedQuantize, type ClassRestrictedQuantizeResult } from './ops/class-restricted-nearest';
 export { straightThrough, stopGradient } from './ops/straight-through';
-export { selectRows } from './ops/select-rows';
+export { selectRows, sumRowsByIndex } from './ops/select-rows';
 
 // L1: quantizer, decoder, classifier
 export {

@@ -53,7 +53,12 @@ export interface CreateInterpreterOptions {
   target?: Target;
   /** Decoder architecture options (shapes are filled in), or your own tfjs-layers decoder `[h, w, codeDim] → [H, W, outChannels]`. @defaultValue {} */
   decoder?: Partial<Omit<InterpreterDecoderOptions, 'featureShape' | 'outputShape'>> & { outputChannels?: number } | tfl.LayersModel;
-  /** Quantizer options; the layout's `numClasses` and `codeDim` are filled in. @defaultValue { layout: { codesPerClass: 16 } } */
+  /**
+   * Quantizer options; the layout's `numClasses` and `codeDim` are filled in. The interpreter initialises the codebook
+   * from the first batch's features (`init: 'data'`), which trains far faster than the reference's uniform(−1/K, 1/K)
+   * init; pass `init: 'uniform'` to reproduce the reference.
+   * @defaultValue { layout: { codesPerClass: 16 }, init: 'data' }
+   */
   quantizer?: Partial<Omit<VectorQuantizerOptions, 'layout' | 'codeDim'>> & { layout?: Partial<CodebookLayoutOptions> };
   /**
    * The training loss as weighted terms. @defaultValue reconstruction (BCE) or maskTarget (BCE), plus codebook and commitment, each weight 1
@@ -203,7 +208,7 @@ export async function createInterpreter(options: CreateInterpreterOptions): Prom
   try {
     const q = options.quantizer ?? {};
     const layout = { codesPerClass: q.layout?.codebookSize === undefined ? 16 : undefined, ...q.layout, numClasses: adapter.numClasses } as CodebookLayoutOptions;
-    quantizer = new VectorQuantizer({ seed, ...q, layout, codeDim: decoder.codeShape[2] });
+    quantizer = new VectorQuantizer({ seed, init: 'data', ...q, layout, codeDim: decoder.codeShape[2] });
     const loss = combineLosses(options.losses ?? defaultLosses(mode));
     const model = new PiqModel({ classifier: adapter, decoder, quantizer, mode, target, loss });
     return new Interpreter(model);
@@ -253,6 +258,13 @@ export async function loadInterpreter(source: SaveDestination, options: LoadInte
   const { config: raw, weights } = decodeArtifacts(OWNER, await handler.load());
   try {
     const config = raw as InterpreterConfig;
+    // A checkpoint written by Interpreter.fit carries the interpreter configuration and loads like a save
+    // (its optimizer state is ignored); one written by a bare Trainer does not.
+    if (typeof config !== 'object' || config === null || typeof config.decoder !== 'object' || typeof config.quantizer !== 'object') {
+      throw new PiqStateError(
+        `${OWNER}: the artifact must hold an interpreter configuration, got ${(raw as { kind?: unknown } | null)?.kind === 'checkpoint' ? 'a checkpoint written by a bare Trainer' : 'none'}. Resume it with Trainer.fit(data, { resumeFrom }) instead.`,
+      );
+    }
     const adapter = toClassifierAdapter(options.classifier, {
       featureLayer: options.featureLayer ?? config.featureLayer ?? undefined,
       logitsNode: options.logitsNode,
@@ -337,11 +349,14 @@ export class Interpreter {
 
   /**
    * Trains the interpreter (never the classifier) on unlabelled inputs: the classifier's own
-   * decisions supervise the codebook partition. See {@link FitOptions}.
+   * decisions supervise the codebook partition. See {@link FitOptions}; with `checkpoint` the
+   * checkpoints also hold the interpreter configuration (so `loadInterpreter` can load them for
+   * inference), and `resumeFrom` continues an interrupted run exactly.
    */
   async fit(data: DataSource, options: FitOptions = {}): Promise<FitHistory> {
     this.check('fit');
-    this.trainer ??= new Trainer(this.model);
+    // Checkpoints carry the interpreter's configuration, so loadInterpreter can read them too.
+    this.trainer ??= new Trainer(this.model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> });
     return this.trainer.fit(data, options);
   }
 

@@ -14,6 +14,53 @@ function int32Arg(owner: string, name: string, value: unknown, rank: number, hin
   return t;
 }
 
+interface SearchArgs {
+  u: tf.Tensor; // [batch, n, codeDim]
+  cb: tf.Tensor; // [codebookSize, codeDim]
+  table: tf.Tensor; // int32 [numClasses, width]
+  cls: tf.Tensor; // int32 [batch]
+  batch: number;
+  n: number;
+  width: number;
+  codeDim: number;
+}
+
+function checkArgs(owner: string, features: unknown, codebook: unknown, rowTable: unknown, predictedClass: unknown): SearchArgs {
+  const u = floatTensor(owner, 'features', features);
+  rankIn(owner, 'features', u, [3], '[batch, n, codeDim]');
+  const cb = floatTensor(owner, 'codebook', codebook);
+  rankIn(owner, 'codebook', cb, [2], '[codebookSize, codeDim]');
+  if (cb.shape[1] !== u.shape[2]) {
+    throw new PiqInputError(
+      `${owner}: 'codebook' must have ${u.shape[2]} columns to match the features' last dimension, got shape ${shapeStr(cb.shape)}.`,
+    );
+  }
+  const table = int32Arg(owner, 'rowTable', rowTable, 2, '[numClasses, width]');
+  const cls = int32Arg(owner, 'predictedClass', predictedClass, 1, '[batch]');
+  const batch = u.shape[0] as number;
+  if (cls.shape[0] !== batch) {
+    throw new PiqInputError(
+      `${owner}: 'predictedClass' must have ${batch} entries to match the features' batch size, got ${cls.shape[0]}.`,
+    );
+  }
+  return { u, cb, table, cls, batch, n: u.shape[1] as number, width: table.shape[1] as number, codeDim: u.shape[2] as number };
+}
+
+/**
+ * The search itself (run only inside custom-gradient forward functions, so none of its gathers is
+ * recorded on a gradient tape). Returns the allowed rows per example, their codes, and the local
+ * and global index of the nearest one.
+ */
+function search(a: SearchArgs, u: tf.Tensor, cb: tf.Tensor): { flatRows: tf.Tensor; codes: tf.Tensor; local: tf.Tensor; global: tf.Tensor } {
+  const flatRows = tf.reshape(tf.gather(a.table, a.cls), [-1]); // [batch·width]
+  // Only batch·width rows are gathered: a gather of n·codeDim values is slow on wasm.
+  const codes = tf.reshape(tf.gather(cb, flatRows), [a.batch, a.width, a.codeDim]);
+  const local = tf.argMin(squaredDistances(u, codes), -1); // [batch, n]; first entry wins ties
+  const offsets = tf.reshape(tf.mul(tf.range(0, a.batch, 1, 'int32'), tf.scalar(a.width, 'int32')), [a.batch, 1]);
+  const global = tf.gather(flatRows, tf.add(local, offsets));
+  return { flatRows, codes, local, global };
+}
+
 /**
  * Nearest code for every feature vector, searched only among the rows the example's class may use.
  *
@@ -45,39 +92,85 @@ export function classRestrictedNearest(
   rowTable: tf.Tensor,
   predictedClass: tf.Tensor,
 ): tf.Tensor2D {
-  const owner = 'classRestrictedNearest';
-  const u = floatTensor(owner, 'features', features);
-  rankIn(owner, 'features', u, [3], '[batch, n, codeDim]');
-  const cb = floatTensor(owner, 'codebook', codebook);
-  rankIn(owner, 'codebook', cb, [2], '[codebookSize, codeDim]');
-  if (cb.shape[1] !== u.shape[2]) {
-    throw new PiqInputError(
-      `${owner}: 'codebook' must have ${u.shape[2]} columns to match the features' last dimension, got shape ${shapeStr(cb.shape)}.`,
-    );
-  }
-  const table = int32Arg(owner, 'rowTable', rowTable, 2, '[numClasses, width]');
-  const cls = int32Arg(owner, 'predictedClass', predictedClass, 1, '[batch]');
-  const batch = u.shape[0] as number;
-  if (cls.shape[0] !== batch) {
-    throw new PiqInputError(
-      `${owner}: 'predictedClass' must have ${batch} entries to match the features' batch size, got ${cls.shape[0]}.`,
-    );
-  }
-  const width = table.shape[1] as number;
-  const codeDim = u.shape[2] as number;
-  const xShape = u.shape.slice();
-  const eShape = cb.shape.slice();
-  const search = customGradient(([x, e]) => {
-    const rows = tf.gather(table, cls); // [batch, width]
-    const flatRows = tf.reshape(rows, [-1]);
-    const codes = tf.reshape(tf.gather(e as tf.Tensor, flatRows), [batch, width, codeDim]);
-    const local = tf.argMin(squaredDistances(x as tf.Tensor, codes), -1); // [batch, n]
-    const offsets = tf.reshape(tf.mul(tf.range(0, batch, 1, 'int32'), tf.scalar(width, 'int32')), [batch, 1]);
+  const a = checkArgs('classRestrictedNearest', features, codebook, rowTable, predictedClass);
+  const xShape = a.u.shape.slice();
+  const eShape = a.cb.shape.slice();
+  const op = customGradient(([x, e]) => ({
+    value: search(a, x as tf.Tensor, e as tf.Tensor).global,
+    // Only shapes are captured: forward tensors are disposed before backprop runs.
+    gradFunc: () => [tf.zeros(xShape), tf.zeros(eShape)],
+  }), 2);
+  return op(a.u, a.cb) as tf.Tensor2D;
+}
+
+/**
+ * What {@link classRestrictedQuantize} returns. The caller owns both tensors.
+ * @category Ops
+ */
+export interface ClassRestrictedQuantizeResult {
+  /** GLOBAL codebook row chosen per position, int32 `[batch, n]`. */
+  codeIndices: tf.Tensor2D;
+  /** The chosen codes `[batch, n, codeDim]`; differentiable with respect to the codebook only. */
+  codes: tf.Tensor3D;
+}
+
+/**
+ * Class-restricted nearest-code search that also returns the chosen codes, with a gradient to
+ * the codebook that reaches exactly the chosen rows.
+ *
+ * Same arguments and search as {@link classRestrictedNearest}. The codes are taken from the
+ * per-example gathered block by a one-hot product (`[batch, n, width] · [batch, width, codeDim]`),
+ * so the step never gathers `n·codeDim` values (slow on wasm); the codebook gradient is the
+ * transposed product scattered back with `tf.scatterND` (wasm has no gradient for `tf.gather`).
+ * No gradient flows to `features` through the codes (use {@link straightThrough} for that).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { classRestrictedQuantize } from 'piq-tfjs';
+ * const codebook = tf.tensor2d([[0], [1], [10], [11]]);
+ * const table = tf.tensor2d([[0, 1], [2, 3]], [2, 2], 'int32');
+ * const { codeIndices, codes } = classRestrictedQuantize(
+ *   tf.tensor3d([[[0.9]], [[0.9]]]), codebook, table, tf.tensor1d([0, 1], 'int32'));
+ * codeIndices.print(); // [[1], [2]]
+ * codes.print(); // [[[1]], [[10]]]
+ * ```
+ * @category Ops
+ */
+export function classRestrictedQuantize(
+  features: tf.Tensor,
+  codebook: tf.Tensor,
+  rowTable: tf.Tensor,
+  predictedClass: tf.Tensor,
+): ClassRestrictedQuantizeResult {
+  const a = checkArgs('classRestrictedQuantize', features, codebook, rowTable, predictedClass);
+  const numRows = a.cb.shape[0] as number;
+  // The indices are a side output of the custom-gradient op: kept out of its scope, owned here.
+  const side: { indices: tf.Tensor | null } = { indices: null };
+  const op = customGradient(([e], save) => {
+    const s = search(a, a.u, e as tf.Tensor);
+    side.indices = tf.keep(s.global);
+    const oneHot = tf.oneHot(s.local, a.width); // [batch, n, width]
+    save([tf.transpose(oneHot, [0, 2, 1]), s.flatRows]);
     return {
-      value: tf.gather(flatRows, tf.add(local, offsets)),
-      // Only shapes are captured: forward tensors are disposed before backprop runs.
-      gradFunc: () => [tf.zeros(xShape), tf.zeros(eShape)],
+      value: tf.matMul(oneHot, s.codes), // [batch, n, codeDim], exact: one 1 per row
+      gradFunc: (dy, saved) => {
+        const [oneHotT, flatRows] = saved as [tf.Tensor, tf.Tensor];
+        const perRow = tf.reshape(tf.matMul(oneHotT, dy), [a.batch * a.width, a.codeDim]);
+        // scatterND adds duplicates (a row shared by several examples, or padding repeats).
+        return tf.scatterND(tf.reshape(flatRows, [-1, 1]), perRow, [numRows, a.codeDim]);
+      },
     };
-  }, 2);
-  return search(u, cb) as tf.Tensor2D;
+  }, 1);
+  let codes: tf.Tensor | null = null;
+  try {
+    codes = op(a.cb);
+    const codeIndices = tf.clone(side.indices as tf.Tensor) as tf.Tensor2D;
+    return { codeIndices, codes: codes as tf.Tensor3D };
+  } catch (err) {
+    codes?.dispose();
+    throw err;
+  } finally {
+    side.indices?.dispose();
+  }
 }

@@ -11,7 +11,7 @@ import {
   shapeStr,
   tensorArg,
 } from '../internal/validate';
-import { classRestrictedNearest } from '../ops/class-restricted-nearest';
+import { classRestrictedQuantize } from '../ops/class-restricted-nearest';
 import { selectRows, sumRowsByIndex } from '../ops/select-rows';
 import { stopGradient, straightThrough } from '../ops/straight-through';
 import { CodebookLayout, type CodebookLayoutConfig, type CodebookLayoutOptions } from './codebook-layout';
@@ -112,6 +112,12 @@ export interface VectorQuantizerConfig {
 
 /**
  * Default values of the optional {@link VectorQuantizerOptions} fields.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_VECTOR_QUANTIZER_OPTIONS } from 'piq-tfjs';
+ * console.log(DEFAULT_VECTOR_QUANTIZER_OPTIONS.commitmentWeight); // 1
+ * ```
  * @category Quantizer
  */
 export const DEFAULT_VECTOR_QUANTIZER_OPTIONS = Object.freeze({
@@ -147,6 +153,12 @@ export interface QuantizeOptions {
 
 /**
  * Default values of the optional {@link QuantizeOptions} fields.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_QUANTIZE_OPTIONS } from 'piq-tfjs';
+ * console.log(DEFAULT_QUANTIZE_OPTIONS); // { training: false, validate: true }
+ * ```
  * @category Quantizer
  */
 export const DEFAULT_QUANTIZE_OPTIONS = Object.freeze({ training: false, validate: true });
@@ -458,14 +470,12 @@ export class VectorQuantizer {
     const ema = this.config.update === 'ema';
     return tf.tidy(() => {
       const u3 = tf.reshape(u, [batch, n, D]);
-      const idx = classRestrictedNearest(u3, this.codebook, table, cls);
+      // Codes come from the class's gathered block; the codebook gradient reaches only chosen rows.
+      const { codeIndices: idx, codes: selected } = classRestrictedQuantize(u3, this.codebook, table, cls);
       const flatIdx = tf.reshape(idx, [-1]);
-      const uFlat = tf.reshape(u, [-1, D]);
-      // One-hot-matMul gradient: wasm has no gradient for tf.gather.
-      const selected = selectRows(this.codebook, flatIdx);
-      const codebookLoss = ema ? tf.scalar(0) : tf.mean(tf.square(tf.sub(selected, stopGradient(uFlat))));
-      const commitmentLoss = tf.mul(tf.mean(tf.square(tf.sub(uFlat, stopGradient(selected)))), beta);
-      const quantized = tf.reshape(straightThrough(uFlat, selected), u.shape);
+      const codebookLoss = ema ? tf.scalar(0) : tf.mean(tf.square(tf.sub(selected, stopGradient(u3))));
+      const commitmentLoss = tf.mul(tf.mean(tf.square(tf.sub(u3, stopGradient(selected)))), beta);
+      const quantized = tf.reshape(straightThrough(u3, selected), u.shape);
       const counts = tf.bincount(flatIdx as tf.Tensor1D, tf.tensor1d([], 'float32'), K);
       const p = tf.div(counts, batch * n);
       const perplexity = tf.exp(tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-30))))));

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PiqInputError } from '../../src/errors';
-import { classRestrictedNearest } from '../../src/ops/class-restricted-nearest';
-import { expectNoTensorLeak, expectThrowsWithoutLeak, withBackend } from '../helpers';
+import { classRestrictedNearest, classRestrictedQuantize } from '../../src/ops/class-restricted-nearest';
+import { expectClose, expectNoTensorLeak, expectThrowsWithoutLeak, withBackend } from '../helpers';
 
 /** Plain-JS reference: nearest allowed row by brute force, first on ties. */
 function bruteForce(u: number[][][], codebook: number[][], allowed: number[][], cls: number[]): number[][] {
@@ -115,5 +115,53 @@ describe('classRestrictedNearest', () => {
       expect(err).toBeInstanceOf(PiqInputError);
       expect(err.message).toContain(name);
     }
+  });
+});
+
+describe('classRestrictedQuantize', () => {
+  it('returns the nearest allowed codes and their global indices', async () => {
+    const out = await expectNoTensorLeak(() =>
+      tf.tidy(() => {
+        const r = classRestrictedQuantize(
+          tf.tensor3d([[[0.9], [10.6]], [[0.9], [10.6]]]),
+          tf.tensor2d([[0], [1], [10], [11]]),
+          tf.tensor2d([[0, 1], [2, 3]], [2, 2], 'int32'),
+          tf.tensor1d([0, 1], 'int32'),
+        );
+        return { idx: r.codeIndices.arraySync(), codes: Array.from(r.codes.dataSync()), shape: r.codes.shape };
+      }),
+    );
+    expect(out.idx).toEqual([[1, 1], [2, 3]]);
+    expect(out.shape).toEqual([2, 2, 1]);
+    expect(out.codes).toEqual([1, 1, 10, 11]);
+  });
+
+  it('sends the gradient of the codes to exactly the chosen rows, summed, on cpu and wasm', async () => {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const g = await withBackend(backend, () =>
+        expectNoTensorLeak(() =>
+          tf.tidy(() => {
+            const u = tf.tensor3d([[[0.9], [0.8]], [[0.9], [10.6]]]);
+            const table = tf.tensor2d([[0, 1], [2, 3]], [2, 2], 'int32');
+            const cls = tf.tensor1d([0, 1], 'int32');
+            const w = tf.tensor3d([[[1], [2]], [[3], [4]]]);
+            const grad = tf.grad((e: tf.Tensor) => tf.sum(tf.mul(classRestrictedQuantize(u, e, table, cls).codes, w)))(
+              tf.tensor2d([[0], [1], [10], [11]]),
+            );
+            return Array.from(grad.dataSync());
+          }),
+        ),
+      );
+      // row 1 chosen twice (weights 1 + 2), row 2 once (3), row 3 once (4), row 0 never
+      expectClose(g, [0, 3, 3, 4]);
+    }
+  });
+
+  it('rejects bad arguments naming them, without leaking', async () => {
+    const err = await expectThrowsWithoutLeak(() =>
+      tf.tidy(() => classRestrictedQuantize(tf.zeros([1, 1, 2]), tf.zeros([2, 2]), tf.zeros([1, 2]), tf.tensor1d([0], 'int32')).codes),
+    );
+    expect(err).toBeInstanceOf(PiqInputError);
+    expect(err.message).toContain("'rowTable'");
   });
 });

@@ -56,7 +56,7 @@ describe('selectRows', () => {
 });
 
 describe('sumRowsByIndex', () => {
-  it('sums rows into their buckets identically on cpu (segment sum) and wasm (one-hot product)', async () => {
+  it('sums rows into their buckets, identically on cpu and wasm', async () => {
     for (const backend of ['cpu', 'wasm'] as const) {
       const out = await withBackend(backend, () =>
         expectNoTensorLeak(() =>
