@@ -134,7 +134,9 @@ export class PiqModel {
     this.check('forward');
     return tidyObject(() => {
       const encoded = this.decoder.encode(cls.features, training);
-      const q = this.quantizer.quantize(encoded, cls.predictedClass, { training });
+      // Class ids come from argMax and features from the classifier, so the quantizer's own value
+      // checks (a device read-back) are skipped here; a NaN reaches the loss and stops training there.
+      const q = this.quantizer.quantize(encoded, cls.predictedClass, { training, validate: false });
       const decoderLogits = this.decoder.decode(q.quantized as tf.Tensor4D, training);
       const decoderOutput = tf.sigmoid(decoderLogits) as tf.Tensor4D;
       let mask: tf.Tensor4D;
