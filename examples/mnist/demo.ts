@@ -20,17 +20,19 @@ const HELP = `npm run demo -- [options]
   --classifier-epochs <n> classifier epochs (default 2)
   --classifier-samples <n> training digits for the classifier (default 20000)
   --test <n>             test digits for the metrics (default 2000)
+  --lr <x>               interpreter learning rate (default 1e-3; 3e-3 with --quick)
   --retrain-classifier   ignore the cached classifier`;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), HELP);
   const quick = args.flag('quick');
   const outDir = resolve(args.string('out', './piq-demo-output'));
-  const samples = args.int('samples', quick ? 1500 : 10000);
+  const samples = args.int('samples', quick ? 3000 : 10000);
   const epochs = args.int('epochs', quick ? 2 : 3);
   const clfEpochs = args.int('classifier-epochs', 2);
   const clfSamples = args.int('classifier-samples', quick ? 3000 : 20000);
   const testCount = args.int('test', quick ? 300 : 2000);
+  const learningRate = args.number('lr', quick ? 3e-3 : 1e-3);
   const t0 = Date.now();
   const backend = await pickBackend(args.string('backend', 'wasm'));
   log(`backend: ${backend}`);
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
   const history = await interpreter.fit(piqX, {
     epochs,
     batchSize: 64,
-    learningRate: 1e-3,
+    learningRate,
     validationData: valX,
     logEvery: 5,
     onProgress: (p) => {

@@ -27,6 +27,13 @@ export function parseArgs(argv: string[], help: string) {
       const v = values.get(k);
       return typeof v === 'string' ? v : d;
     },
+    number: (k: string, d: number) => {
+      const v = values.get(k);
+      if (v === undefined) return d;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`--${k} must be a positive number, got ${String(v)}`);
+      return n;
+    },
     int: (k: string, d: number) => {
       const v = values.get(k);
       if (v === undefined) return d;
