@@ -15,7 +15,12 @@ export { PiqError, PiqConfigError, PiqInputError, PiqStateError } from './errors
 
 // L0: ops
 export { squaredDistances } from './ops/squared-distances';
-export { classRestrictedNearest, classRestrictedQuantize, type ClassRestrictedQuantizeResult } from './ops/class-restricted-nearest';
+export {
+  classRestrictedNearest,
+  classRestrictedQuantize,
+  type ClassRestrictedQuantizeResult,
+  type ClassRestrictedSearchOptions,
+} from './ops/class-restricted-nearest';
 export { straightThrough, stopGradient } from './ops/straight-through';
 export { selectRows, sumRowsByIndex } from './ops/select-rows';
 
@@ -104,6 +109,12 @@ export { PiqModel, type InterpreterMode, type PiqForwardResult } from './trainin
 export {
   Trainer,
   DEFAULT_FIT,
+  DEFAULT_CHECKPOINT,
+  CHECKPOINT_KIND,
+  readCheckpointState,
+  type CheckpointOptions,
+  type CheckpointState,
+  type TrainerOptions,
   type FitOptions,
   type FitHistory,
   type EpochLog,

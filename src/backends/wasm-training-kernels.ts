@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type {
   Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
   DepthwiseConv2dNativeBackpropFilterAttrs,
   DepthwiseConv2dNativeBackpropInputAttrs,
   KernelBackend,
@@ -233,3 +234,120 @@ export const WASM_TRAINING_KERNEL_FUNCS: ReadonlyArray<{ kernelName: string; ker
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseConv2dNativeBackpropInputKernel },
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseConv2dNativeBackpropFilterKernel },
 ];
+
+// ---------------------------------------------------------------------------------------------
+// Opt-in replacements (enableWasmTraining({ fastConvTranspose, fastTile })): faster formulations
+// of two kernels that wasm 4.22.0 does ship, but as plain loops instead of XNNPACK calls.
+
+/**
+ * Per-axis plan of the phase (sub-pixel) decomposition of a transposed convolution: output row
+ * y (with the forward padding `before` added) is `q·s + p`; phase p uses the filter taps
+ * a = p + s·t, t < taps, on dy rows q − t. All phases are one stride-1 'valid' convolution over
+ * q ∈ [qMin, qMax] with `taps` rows per phase, computed on dy padded by (padBefore, padAfter).
+ */
+function phaseAxis(size: number, filter: number, stride: number, before: number, dySize: number) {
+  const taps = Math.ceil(filter / stride);
+  const qMin = Math.floor(before / stride);
+  const qMax = Math.floor((size - 1 + before) / stride);
+  return {
+    taps,
+    padBefore: taps - 1 - qMin,
+    padAfter: qMax - dySize + 1,
+    // Offset of output row 0 in the interleaved map of rows qMin·s .. (qMax+1)·s − 1.
+    crop: before - qMin * stride,
+  };
+}
+
+/**
+ * Conv2DBackpropInput (the forward pass of conv2dTranspose and the input gradient of conv2d) as
+ * ONE forward Conv2D (XNNPACK) plus one phase-interleaving Transpose, instead of wasm's own plain-loop
+ * kernel: the stride·stride output phases of a strided transposed convolution are each a stride-1
+ * convolution of dy with a sub-filter of ceil(f/s)² taps; the sub-filters are stacked along the
+ * output channels ([tH, tW, Cout, sH·sW·Cin]) so one conv computes every phase, and the phases
+ * are interleaved (one Transpose) and cropped to the padding. No multiplication by inserted zeros
+ * (the zero-upsampling formulation does sH·sW times more work).
+ */
+export const conv2DBackpropInputKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
+  return tf.tidy(() => {
+    const dyIn = input(inputs, 'dy', backend as KernelBackend, 'Conv2DBackpropInput') as tf.Tensor4D;
+    const filter = input(inputs, 'filter', backend as KernelBackend, 'Conv2DBackpropInput') as tf.Tensor4D;
+    const conv = tf.backend_util.convertConv2DDataFormat(dataFormat ?? 'NHWC');
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as Shape4, strides, 1, pad, dimRoundingMode, false, conv);
+    const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padInfo, inHeight: h, inWidth: w, inChannels: ci, batchSize: n } = info;
+    const co = filter.shape[3];
+    const dy = nhwc(dyIn, dataFormat);
+    const [, ho, wo] = dy.shape;
+    const ay = phaseAxis(h, fh, sh, padInfo.top, ho);
+    const ax = phaseAxis(w, fw, sw, padInfo.left, wo);
+    // Sub-filters: F[u, v, co, (py, px, ci)] = W[py + sH·(tH−1−u), px + sW·(tW−1−v), ci, co], 0 past the filter.
+    let wp: tf.Tensor = filter;
+    if (ay.taps * sh > fh || ax.taps * sw > fw) {
+      wp = tf.pad(filter, [[0, ay.taps * sh - fh], [0, ax.taps * sw - fw], [0, 0], [0, 0]]);
+    }
+    const w6 = tf.reverse(tf.reshape(wp, [ay.taps, sh, ax.taps, sw, ci, co]), [0, 2]);
+    const sub = tf.reshape<tf.Rank.R4>(tf.transpose(w6, [0, 2, 5, 1, 3, 4]), [ay.taps, ax.taps, co, sh * sw * ci]);
+    const dyp = padOrCrop4d(dy, ay.padBefore, ay.padAfter, ax.padBefore, ax.padAfter);
+    const z = tf.conv2d(dyp, sub, 1, 'valid'); // [N, Qh, Qw, sH·sW·Cin]
+    const [, qh, qw] = z.shape;
+    // Interleave the phases: [N·Qh, Qw, sH, sW·Cin] -> [N·Qh, sH, Qw, sW·Cin] is row qy·sH + py,
+    // column qx·sW + px. (wasm's DepthToSpace is a plain loop, ~30x slower than this Transpose.)
+    const full: tf.Tensor4D =
+      sh === 1 && sw === 1
+        ? z
+        : tf.reshape(tf.transpose(tf.reshape(z, [n * qh, qw, sh, sw * ci]), [0, 2, 1, 3]), [n, qh * sh, qw * sw, ci]);
+    let dx: tf.Tensor4D = full;
+    if (ay.crop !== 0 || ax.crop !== 0 || qh * sh !== h || qw * sw !== w) dx = tf.slice(full, [0, ay.crop, ax.crop, 0], [n, h, w, ci]);
+    return dataFormat === 'NCHW' ? tf.transpose(dx, [0, 3, 1, 2]) : dx;
+  });
+};
+
+/**
+ * Tile as one broadcasting Add (XNNPACK) onto zeros: every axis with reps > 1 is split into
+ * [reps, size] and x is given size 1 on the reps part; adjacent axes of the same kind are merged
+ * so the rank stays small. Float32 and int32 only; `fallback` (wasm's own kernel) does the rest,
+ * and any shape that would need more than 6 dimensions.
+ */
+export function makeTileKernel(fallback: KernelFunc | undefined): KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { reps } = attrs as unknown as { reps: number[] };
+    const info = inputs.x as TensorInfo;
+    const shape = info.shape;
+    // Build the broadcast shapes: out dims and x dims (1 where x is repeated).
+    const outDims: number[] = [];
+    const xDims: number[] = [];
+    const push = (o: number, xd: number) => {
+      const last = outDims.length - 1;
+      const lastBroadcast = last >= 0 && xDims[last] === 1 && (outDims[last] as number) > 1;
+      const thisBroadcast = xd === 1 && o > 1;
+      if (o === 1) return;
+      if (last >= 0 && lastBroadcast === thisBroadcast) {
+        outDims[last] = (outDims[last] as number) * o;
+        xDims[last] = (xDims[last] as number) * xd;
+      } else {
+        outDims.push(o);
+        xDims.push(xd);
+      }
+    };
+    shape.forEach((d, i) => {
+      const r = reps[i] ?? 1;
+      if (r > 1 && d > 1) {
+        push(r, 1);
+        push(d, d);
+      } else push(d * r, r > 1 ? 1 : d);
+    });
+    const outShape = shape.map((d, i) => d * (reps[i] ?? 1));
+    const ok = (info.dtype === 'float32' || info.dtype === 'int32') && outDims.length <= 6 && reps.length === shape.length;
+    if (!ok || outShape.some((d) => d === 0)) {
+      if (!fallback) throw new Error(`Tile: no fallback kernel for dtype ${info.dtype} and reps ${JSON.stringify(reps)}.`);
+      return fallback(args);
+    }
+    return tf.tidy(() => {
+      const x = asTensor(info, backend as KernelBackend);
+      const xb = tf.reshape(x, xDims.length ? xDims : [1]);
+      const zeros = tf.zeros(outDims.length ? outDims : [1], info.dtype);
+      return tf.reshape(tf.add(zeros, xb), outShape);
+    });
+  };
+}

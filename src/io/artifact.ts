@@ -78,7 +78,7 @@ export async function encodeArtifacts(config: unknown, weights: Record<string, t
 /** Validates and decodes artifacts of our format. Throws PiqStateError on anything unexpected. */
 export function decodeArtifacts(owner: string, artifacts: tf.io.ModelArtifacts | undefined): { config: unknown; weights: Record<string, tf.Tensor> } {
   if (!artifacts || typeof artifacts !== 'object') {
-    throw new PiqStateError(`${owner}: the source returned no model artifacts, got ${describe(artifacts)}. Check the path or URL.`);
+    throw new PiqStateError(`${owner}: 'source' must return model artifacts from load(), got ${describe(artifacts)}. Check the path or URL.`);
   }
   const topo = artifacts.modelTopology as { format?: unknown; formatVersion?: unknown; checksum?: unknown; config?: unknown } | undefined;
   if (!topo || typeof topo !== 'object' || topo.format !== ARTIFACT_FORMAT) {
@@ -109,29 +109,29 @@ export function decodeArtifacts(owner: string, artifacts: tf.io.ModelArtifacts |
 }
 
 /** Resolves a destination (URL or handler) for saving. */
-export function saveHandler(owner: string, dest: SaveDestination): tf.io.IOHandler {
+export function saveHandler(owner: string, dest: SaveDestination, name = 'destination'): tf.io.IOHandler {
   if (typeof dest !== 'string') {
     if (!dest || typeof (dest as tf.io.IOHandler).save !== 'function') {
-      throw new PiqConfigError(`${owner}: 'destination' must be a URL string or a tf.io.IOHandler with save(), got ${describe(dest)}.`);
+      throw new PiqConfigError(`${owner}: '${name}' must be a URL string or a tf.io.IOHandler with save(), got ${describe(dest)}.`);
     }
     return dest;
   }
   const handlers = tf.io.getSaveHandlers(dest);
   const h = handlers[0];
-  if (!h) throw new PiqConfigError(`${owner}: no tf.io save handler for ${JSON.stringify(dest)}. ${routerHint(dest)}`);
+  if (!h) throw new PiqConfigError(`${owner}: '${name}' must be a URL with a registered tf.io save handler, got ${JSON.stringify(dest)}. ${routerHint(dest)}`);
   return h;
 }
 
 /** Resolves a source (URL or handler) for loading. */
-export function loadHandler(owner: string, src: SaveDestination): tf.io.IOHandler {
+export function loadHandler(owner: string, src: SaveDestination, name = 'source'): tf.io.IOHandler {
   if (typeof src !== 'string') {
     if (!src || typeof (src as tf.io.IOHandler).load !== 'function') {
-      throw new PiqConfigError(`${owner}: 'source' must be a URL string or a tf.io.IOHandler with load(), got ${describe(src)}.`);
+      throw new PiqConfigError(`${owner}: '${name}' must be a URL string or a tf.io.IOHandler with load(), got ${describe(src)}.`);
     }
     return src;
   }
   const h = tf.io.getLoadHandlers(src)[0];
-  if (!h) throw new PiqConfigError(`${owner}: no tf.io load handler for ${JSON.stringify(src)}. ${routerHint(src)}`);
+  if (!h) throw new PiqConfigError(`${owner}: '${name}' must be a URL with a registered tf.io load handler, got ${JSON.stringify(src)}. ${routerHint(src)}`);
   return h;
 }
 

@@ -104,7 +104,7 @@ export function pointingGame(masks: tf.Tensor, groundTruth: tf.Tensor): MetricRe
  * @category Metrics
  */
 export function maskIoU(masks: tf.Tensor, groundTruth: tf.Tensor, options?: MaskIoUOptions): MetricResult {
-  const threshold = finiteNumber('maskIoU', 'threshold', options?.threshold ?? DEFAULT_MASK_IOU_OPTIONS.threshold);
+  const threshold = finiteNumber('maskIoU', 'threshold', options?.threshold ?? DEFAULT_MASK_IOU_OPTIONS.threshold, { min: 0, max: 1 });
   const { m, g, batch } = readPair('maskIoU', masks, groundTruth);
   const size = m.length / batch;
   const values = new Float32Array(batch);

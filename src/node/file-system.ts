@@ -2,7 +2,7 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { PiqStateError } from '../errors';
+import { PiqConfigError, PiqStateError } from '../errors';
 import { crc32 } from '../io/artifact';
 
 const MODEL_JSON = 'model.json';
@@ -38,7 +38,7 @@ function concat(data: tf.io.WeightData | undefined): Uint8Array {
  */
 export function fileSystem(path: string): tf.io.IOHandler {
   if (typeof path !== 'string' || path.length === 0) {
-    throw new PiqStateError(`fileSystem: 'path' must be a non-empty folder path, got ${JSON.stringify(path)}.`);
+    throw new PiqConfigError(`fileSystem: 'path' must be a non-empty folder path, got ${JSON.stringify(path)}.`);
   }
   const dir = resolve(path.startsWith('file://') ? path.slice('file://'.length) : path);
   return {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { PiqInputError } from '../errors';
-import { floatTensor, rankIn, shapeStr, tensorArg } from '../internal/validate';
+import { PiqConfigError, PiqInputError } from '../errors';
+import { describe, floatTensor, rankIn, shapeStr, tensorArg } from '../internal/validate';
 import { customGradient } from './custom-grad';
 import { squaredDistances } from './squared-distances';
 
@@ -25,7 +25,42 @@ interface SearchArgs {
   codeDim: number;
 }
 
-function checkArgs(owner: string, features: unknown, codebook: unknown, rowTable: unknown, predictedClass: unknown): SearchArgs {
+/**
+ * Options of the class-restricted search ops.
+ * @category Ops
+ */
+export interface ClassRestrictedSearchOptions {
+  /**
+   * Check values (class ids inside the row table, row ids inside the codebook, finite features) with one small
+   * device read-back. Turn off in hot loops whose inputs are known good (VectorQuantizer does its own check).
+   * @defaultValue true
+   */
+  validate?: boolean;
+}
+
+function checkValues(owner: string, a: SearchArgs): void {
+  const numClasses = a.table.shape[0] as number;
+  const numRows = a.cb.shape[0] as number;
+  const [clsOk, rowsOk, finite] = tf.tidy(() => {
+    const c = tf.logicalAnd(tf.all(tf.greaterEqual(a.cls, 0)), tf.all(tf.less(a.cls, numClasses)));
+    const r = tf.logicalAnd(tf.all(tf.greaterEqual(a.table, 0)), tf.all(tf.less(a.table, numRows)));
+    const f = tf.all(tf.isFinite(a.u));
+    return tf.stack([tf.cast(c, 'int32'), tf.cast(r, 'int32'), tf.cast(f, 'int32')]).dataSync();
+  });
+  if (!clsOk) throw new PiqInputError(`${owner}: 'predictedClass' must hold class ids in [0, ${numClasses}) (one line of 'rowTable' per class), got an id outside that range.`);
+  if (!rowsOk) throw new PiqInputError(`${owner}: 'rowTable' must hold codebook rows in [0, ${numRows}), got a row outside that range.`);
+  if (!finite) throw new PiqInputError(`${owner}: 'features' must contain only finite values, got NaN or Infinity.`);
+}
+
+function checkArgs(owner: string, features: unknown, codebook: unknown, rowTable: unknown, predictedClass: unknown, options: ClassRestrictedSearchOptions = {}): SearchArgs {
+  const validate = options.validate ?? true;
+  if (typeof validate !== 'boolean') throw new PiqConfigError(`${owner}: 'options.validate' must be true or false, got ${describe(validate)}.`);
+  const a = checkShapes(owner, features, codebook, rowTable, predictedClass);
+  if (validate) checkValues(owner, a);
+  return a;
+}
+
+function checkShapes(owner: string, features: unknown, codebook: unknown, rowTable: unknown, predictedClass: unknown): SearchArgs {
   const u = floatTensor(owner, 'features', features);
   rankIn(owner, 'features', u, [3], '[batch, n, codeDim]');
   const cb = floatTensor(owner, 'codebook', codebook);
@@ -73,7 +108,8 @@ function search(a: SearchArgs, u: tf.Tensor, cb: tf.Tensor): { flatRows: tf.Tens
  *
  * The search is not differentiable: under a gradient tape it contributes zero gradient to
  * `features` and `codebook` (and records none of its gathers, so it runs under `tf.grad` on wasm).
- * Class ids must lie in `[0, numClasses)` (not checked here: checking needs a read-back).
+ * Class ids must lie in `[0, numClasses)` and table rows in `[0, codebookSize)`; this and finite
+ * features are checked with one small read-back unless `options.validate` is false.
  *
  * @example
  * ```ts
@@ -91,8 +127,9 @@ export function classRestrictedNearest(
   codebook: tf.Tensor,
   rowTable: tf.Tensor,
   predictedClass: tf.Tensor,
+  options: ClassRestrictedSearchOptions = {},
 ): tf.Tensor2D {
-  const a = checkArgs('classRestrictedNearest', features, codebook, rowTable, predictedClass);
+  const a = checkArgs('classRestrictedNearest', features, codebook, rowTable, predictedClass, options);
   const xShape = a.u.shape.slice();
   const eShape = a.cb.shape.slice();
   const op = customGradient(([x, e]) => ({
@@ -142,15 +179,17 @@ export function classRestrictedQuantize(
   codebook: tf.Tensor,
   rowTable: tf.Tensor,
   predictedClass: tf.Tensor,
+  options: ClassRestrictedSearchOptions = {},
 ): ClassRestrictedQuantizeResult {
-  const a = checkArgs('classRestrictedQuantize', features, codebook, rowTable, predictedClass);
+  const a = checkArgs('classRestrictedQuantize', features, codebook, rowTable, predictedClass, options);
   const numRows = a.cb.shape[0] as number;
   // The indices are a side output of the custom-gradient op: kept out of its scope, owned here.
   const side: { indices: tf.Tensor | null } = { indices: null };
   const op = customGradient(([e], save) => {
     const s = search(a, a.u, e as tf.Tensor);
     side.indices = tf.keep(s.global);
-    const oneHot = tf.oneHot(s.local, a.width); // [batch, n, width]
+    // A comparison with a range rather than tf.oneHot, which refuses a depth of 1 (a class with one row).
+    const oneHot = tf.cast(tf.equal(tf.expandDims(s.local, -1), tf.range(0, a.width, 1, 'int32')), 'float32'); // [batch, n, width]
     save([tf.transpose(oneHot, [0, 2, 1]), s.flatRows]);
     return {
       value: tf.matMul(oneHot, s.codes), // [batch, n, codeDim], exact: one 1 per row

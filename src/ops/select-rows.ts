@@ -13,6 +13,11 @@ function indicesArg(owner: string, value: unknown): tf.Tensor1D {
   return idx as tf.Tensor1D;
 }
 
+function checkRange(owner: string, idx: tf.Tensor, numRows: number): void {
+  const ok = tf.tidy(() => tf.logicalAnd(tf.all(tf.greaterEqual(idx, 0)), tf.all(tf.less(idx, numRows))).dataSync()[0]);
+  if (!ok) throw new PiqInputError(`${owner}: 'indices' must lie in [0, ${numRows}), got an index outside that range.`);
+}
+
 function sumRows(values: tf.Tensor, indices: tf.Tensor1D, numRows: number): tf.Tensor2D {
   // ScatterNd adds updates that share an index, runs in O(n·dim) and exists on cpu, wasm and webgl;
   // UnsortedSegmentSum is missing on wasm and takes minutes on the cpu backend at K = 1024.
@@ -26,7 +31,7 @@ function sumRows(values: tf.Tensor, indices: tf.Tensor1D, numRows: number): tf.T
  * `out[k] = Σ_{i: indices[i] = k} values[i]`, shape `[numRows, dim]`.
  *
  * Implemented with `tf.scatterND` (which adds duplicates), available and fast on cpu, wasm and webgl.
- * Not differentiable itself. Indices outside `[0, numRows)` are not checked.
+ * Not differentiable itself. Indices must lie in `[0, numRows)` (checked with one small read-back).
  *
  * @example
  * ```ts
@@ -46,6 +51,7 @@ export function sumRowsByIndex(values: tf.Tensor, indices: tf.Tensor, numRows: n
     throw new PiqInputError(`${owner}: 'indices' must have ${v.shape[0]} entries, one per row of 'values', got ${idx.shape[0]}.`);
   }
   positiveInt(owner, 'numRows', numRows);
+  checkRange(owner, idx, numRows);
   return sumRows(v, idx, numRows);
 }
 
@@ -55,7 +61,7 @@ export function sumRowsByIndex(values: tf.Tensor, indices: tf.Tensor, numRows: n
  * `table` `[numRows, dim]`, `indices` int32 `[n]` → `[n, dim]`. The forward pass is a gather;
  * the gradient with respect to `table` is {@link sumRowsByIndex} of the upstream gradient, because
  * `tf.gather`'s own gradient needs UnsortedSegmentSum, which the wasm backend lacks.
- * Indices must lie in `[0, numRows)` (not checked here: checking needs a read-back).
+ * Indices must lie in `[0, numRows)` (checked with one small read-back).
  *
  * @example
  * ```ts
@@ -72,6 +78,7 @@ export function selectRows(table: tf.Tensor, indices: tf.Tensor): tf.Tensor2D {
   rankIn(owner, 'table', t, [2], '[numRows, dim]');
   const idx = indicesArg(owner, indices);
   const numRows = t.shape[0] as number;
+  checkRange(owner, idx, numRows);
   const op = customGradient(([tab], save) => {
     save([idx]);
     return {

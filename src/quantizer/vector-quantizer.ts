@@ -471,7 +471,7 @@ export class VectorQuantizer {
     return tf.tidy(() => {
       const u3 = tf.reshape(u, [batch, n, D]);
       // Codes come from the class's gathered block; the codebook gradient reaches only chosen rows.
-      const { codeIndices: idx, codes: selected } = classRestrictedQuantize(u3, this.codebook, table, cls);
+      const { codeIndices: idx, codes: selected } = classRestrictedQuantize(u3, this.codebook, table, cls, { validate: false });
       const flatIdx = tf.reshape(idx, [-1]);
       const codebookLoss = ema ? tf.scalar(0) : tf.mean(tf.square(tf.sub(selected, stopGradient(u3))));
       const commitmentLoss = tf.mul(tf.mean(tf.square(tf.sub(u3, stopGradient(selected)))), beta);
@@ -754,7 +754,7 @@ export class VectorQuantizer {
       const spec = expected[name];
       if (!spec) {
         throw new PiqInputError(
-          `${where}: 'weights' has unknown entry '${name}'. Valid names for this configuration: ${Object.keys(expected).join(', ')}.`,
+          `${where}: 'weights' must only hold names of this configuration (${Object.keys(expected).join(', ')}), got unknown entry '${name}'.`,
         );
       }
       const t = floatTensor(where, `weights['${name}']`, value);

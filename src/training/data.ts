@@ -62,7 +62,7 @@ export function permutation(n: number, rand: () => number): Int32Array {
 function unwrap(owner: string, b: unknown): tf.Tensor4D {
   const t = b instanceof tf.Tensor ? b : (b as { xs?: unknown })?.xs;
   if (!(t instanceof tf.Tensor)) {
-    throw new PiqInputError(`${owner}: each batch must be a tf.Tensor or { xs: tf.Tensor }, got ${describe(b)}.`);
+    throw new PiqInputError(`${owner}: each batch of 'data' must be a tf.Tensor or { xs: tf.Tensor }, got ${describe(b)}.`);
   }
   return t as tf.Tensor4D;
 }

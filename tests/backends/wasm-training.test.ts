@@ -108,7 +108,7 @@ describe('enableWasmTraining', () => {
     enableWasmTraining();
     const before = WASM_TRAINING_KERNELS.map((k) => tf.getKernel(k, 'wasm'));
     const again = enableWasmTraining();
-    expect(again).toEqual({ backendName: 'wasm', registered: [], alreadyRegistered: [...WASM_TRAINING_KERNELS] });
+    expect(again).toEqual({ backendName: 'wasm', registered: [], alreadyRegistered: [...WASM_TRAINING_KERNELS], replaced: [] });
     expect(WASM_TRAINING_KERNELS.map((k) => tf.getKernel(k, 'wasm'))).toEqual(before);
   });
 
