@@ -79,6 +79,15 @@ export {
   type TargetFactory,
 } from './targets/targets';
 export {
+  annotatorTarget,
+  DEFAULT_ANNOTATOR_TARGET_OPTIONS,
+  type Annotator,
+  type AnnotatorTarget,
+  type AnnotatorTargetOptions,
+  type AnnotatorTargetConfig,
+  type AnnotatorCacheStats,
+} from './targets/annotator';
+export {
   reconstructionLoss,
   maskTargetLoss,
   codebookLoss,
