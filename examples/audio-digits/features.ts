@@ -1,11 +1,14 @@
 // Waveforms → log1p-magnitude spectrogram images for the audio-digits example.
 import * as tf from '@tensorflow/tfjs-core';
-import { spectrogram, spectrogramShape, type SpectrogramOptions } from 'piq-tfjs';
+import { spectrogram, spectrogramShape, toSpectrogramImage, type SpectrogramOptions } from 'piq-tfjs';
 
-/** The example's STFT: 256-point Hann frames every 64 samples, log1p magnitudes (1 s at 8 kHz → 126 × 129). */
+/**
+ * The example's STFT: 256-point (32 ms at 8 kHz) Hann frames every 128 samples, zero-padded centred
+ * frames, log1p magnitudes. One second at 8 kHz gives 63 frames × 129 bins (0–4 kHz, 31.25 Hz apart).
+ */
 export const SPECTROGRAM_OPTIONS: Readonly<SpectrogramOptions> = Object.freeze({
   nFFT: 256,
-  hop: 64,
+  hop: 128,
   window: 'hann',
   center: true,
   padMode: 'constant',
@@ -34,8 +37,9 @@ export function spectrogramImages(waves: readonly Float32Array[], options: Spect
     for (let i = 0; i < b; i++) flat.set(waves[s + i] as Float32Array, i * len);
     const wave = tf.tensor2d(flat, [b, len]);
     const spec = spectrogram(wave, options);
-    out.set(spec.magnitude.dataSync() as Float32Array, s * frames * bins);
-    tf.dispose([wave, spec.magnitude, spec.phase]);
+    const image = toSpectrogramImage(spec.magnitude); // [b, frames, bins, 1]
+    out.set(image.dataSync() as Float32Array, s * frames * bins);
+    tf.dispose([wave, spec.magnitude, spec.phase, image]);
   }
   return tf.tensor4d(out, [n, frames, bins, 1]);
 }

@@ -14,9 +14,8 @@ import {
   evaluateInterpretations,
   interpretationToWaveform,
   spectrogram,
-  type InterpretResult,
 } from 'piq-tfjs';
-import { encodePng, grid, resizeNearest, spectrogramImage, type RgbaImage } from 'piq-tfjs/visualize';
+import { encodePng, grid, spectrogramImage, type RgbaImage } from 'piq-tfjs/visualize';
 import { parseArgs, pickBackend, progressBar, log } from '../shared/cli';
 import { fitLength, listClips, mixClips, overlapPairs, peakNormalize, readClip, splitClips, type Clip } from './dataset';
 import { SPECTROGRAM_OPTIONS, imageShape, spectrogramImages } from './features';
@@ -28,9 +27,9 @@ const HELP = `npm run example:audio -- --data <folder> [options]
   --backend <name>         wasm | cpu (default wasm, falls back to cpu)
   --sample-rate <hz>       clips are resampled to this rate (default 8000)
   --test-takes <n>         takes 0..n-1 are the test split (default 5, FSDD's official split)
-  --classifier-epochs <n>  classifier epochs (default 8; quick 4)
-  --epochs <n>             interpreter epochs (default 6; quick 2)
-  --train-clips <n>        use at most n training clips (default all; quick 1200)
+  --classifier-epochs <n>  classifier epochs (default 6; quick 3)
+  --epochs <n>             interpreter epochs (default 3; quick 2)
+  --train-clips <n>        use at most n training clips, evenly spaced (default all; quick 800)
   --pairs <n>              overlap-test mixtures (default 300; quick 100)
   --examples <n>           test clips written as PNG + WAV (default 10)
   --seed <n>               seed of the weights and the shuffling (default 0)`;
@@ -45,12 +44,13 @@ async function main(): Promise<void> {
   const outDir = resolve(args.string('out', './out/audio-digits'));
   const sampleRate = args.int('sample-rate', 8000);
   const testTakes = args.int('test-takes', 5);
-  const clfEpochs = args.int('classifier-epochs', quick ? 4 : 8);
-  const epochs = args.int('epochs', quick ? 2 : 6);
-  const maxTrain = args.int('train-clips', quick ? 1200 : Number.MAX_SAFE_INTEGER);
+  const clfEpochs = args.int('classifier-epochs', quick ? 3 : 6);
+  const epochs = args.int('epochs', quick ? 2 : 3);
+  const maxTrain = args.int('train-clips', quick ? 800 : Number.MAX_SAFE_INTEGER);
   const pairCount = args.int('pairs', quick ? 100 : 300);
   const exampleCount = args.int('examples', 10);
-  const seed = args.string('seed', '0') === '0' ? 0 : args.int('seed', 0);
+  const seed = Number(args.string('seed', '0'));
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${args.string('seed', '0')}`);
   const t0 = Date.now();
   const timings: Record<string, number> = {};
   let tPhase = Date.now();
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   // ---- classifier: small CNN on [frames, bins, 1]; the last conv layer 'features' is PIQ's tap
   const classifier = buildClassifier([frames, bins, 1], numClasses, seed);
   {
-    const ys = tf.oneHot(tf.tensor1d(trainY, 'int32'), numClasses);
+    const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(trainY, 'int32'), numClasses));
     classifier.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const batches = Math.ceil(trainClips.length / 32);
     for (let e = 0; e < clfEpochs; e++) {
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     classifier,
     featureLayer: 'features',
     target: energyMask({ threshold: 0.35 }),
-    decoder: { preset: 'spectrogram', codeDim: 32, channels: 32, minChannels: 8 },
+    decoder: { preset: 'spectrogram', codeDim: 32, channels: 16, minChannels: 8, norm: 'none' },
     quantizer: { init: 'data', layout: { codesPerClass: 16 }, seed },
     seed,
   });
@@ -159,12 +159,18 @@ async function main(): Promise<void> {
   // ---- interpret the test split; metrics with the interpreter's masks
   const r = await interpreter.interpret(testX, { batchSize: 32 });
   const masks = tf.tensor3d(r.mask, [r.batch, frames, bins]);
+  // The mask-mode training target on the test clips, to check the decoder learned it (IoU at 0.5).
+  const predictedClass = tf.tensor1d(r.predictedClass, 'int32');
+  const energyTarget = energyMask({ threshold: 0.35 }).compute(testX, { predictedClass });
+  predictedClass.dispose();
   const ev = await evaluateInterpretations(interpreter.classifier, testX, masks, {
-    metrics: ['inputFidelity', 'faithfulness', 'averageIncrease', 'averageDrop', 'averageGain', 'sparseness', 'complexity'],
+    metrics: ['inputFidelity', 'faithfulness', 'averageIncrease', 'averageDrop', 'averageGain', 'sparseness', 'complexity', 'maskIoU'],
+    groundTruth: energyTarget,
   });
-  masks.dispose();
+  const targetDensity = mean((await energyTarget.data()) as Float32Array);
+  tf.dispose([masks, energyTarget]);
   const m = (k: keyof typeof ev.metrics) => ev.metrics[k]?.mean ?? NaN;
-  const targetAgreement = await maskTargetAgreement(r, testX);
+  const maskStats = maskStatistics(r.mask, targetDensity);
   log(`test: FidIn ${pct(m('inputFidelity'))}, FF ${m('faithfulness').toFixed(3)}, AI ${m('averageIncrease').toFixed(1)}, AD ${m('averageDrop').toFixed(1)}, AG ${m('averageGain').toFixed(1)}`);
 
   // ---- examples: one test clip per label (the first one the classifier gets right, else the first)
@@ -211,15 +217,18 @@ async function main(): Promise<void> {
   const mixDir = join(outDir, 'overlap');
   mkdirSync(mixDir, { recursive: true });
   const mixRows: RgbaImage[][] = [];
-  for (let k = 0; k < Math.min(6, pairs.length); k++) {
+  const shown = pairs.slice(0, 6);
+  const partsX = spectrogramImages(shown.flatMap(([a, b]) => [scaled(peakNormalize(testWaves[a]!), 0.8), scaled(peakNormalize(testWaves[b]!), 0.2)]));
+  for (let k = 0; k < shown.length; k++) {
     const [a, b] = pairs[k]!;
     const name = `${String(k).padStart(2, '0')}_dominant${listing.labels[testY[a]!]}_other${listing.labels[testY[b]!]}`;
     const ex = rm.example(k);
     writeAudio(join(mixDir, `${name}_mixture.wav`), join(mixDir, `${name}_interpretation.wav`), mixWaves[k]!, ex.mask, sampleRate);
-    mixRows.push(specRow(mixX, k, ex.mask, ex.interpretation, frames, bins));
+    // mixture | mask | interpretation | dominant clip alone (×0.8) | other clip alone (×0.2)
+    mixRows.push(specRow(mixX, k, ex.mask, ex.interpretation, frames, bins, [partsX, partsX], [2 * k, 2 * k + 1]));
   }
   writeFileSync(join(outDir, 'overlap.png'), encodePng(grid(mixRows, { padding: 4 })));
-  mixX.dispose();
+  tf.dispose([mixX, partsX]);
   phase('overlap');
 
   const seconds = (Date.now() - t0) / 1000;
@@ -243,7 +252,8 @@ async function main(): Promise<void> {
     AG: m('averageGain'),
     SPS: m('sparseness'),
     COMP: m('complexity'),
-    maskTargetAgreement: targetAgreement,
+    maskIoUEnergyTarget: m('maskIoU'),
+    mask: maskStats,
     overlapKept: overlap.keptPrediction,
     overlapKeptDominant: overlap.keptDominantLabel,
     overlap,
@@ -261,7 +271,7 @@ async function main(): Promise<void> {
   tf.dispose([trainX, testX]);
 }
 
-/** Conv(16) → pool → conv(32) → pool → conv(32) → pool → conv(32, 'features') → pool → dropout → dense. */
+/** conv(8) → pool → conv(16) → pool → conv(32, 'features') → pool → flatten → dropout → dense (softmax). */
 function buildClassifier(inputShape: [number, number, number], numClasses: number, seed: number): tfl.LayersModel {
   const init = (s: number) => tfl.initializers.glorotUniform({ seed: seed * 100 + s });
   const conv = (filters: number, name: string, s: number, first = false) =>
@@ -276,29 +286,17 @@ function buildClassifier(inputShape: [number, number, number], numClasses: numbe
     });
   return tfl.sequential({
     layers: [
-      conv(16, 'conv1', 1, true),
+      conv(8, 'conv1', 1, true),
       tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-      conv(32, 'conv2', 2),
+      conv(16, 'conv2', 2),
       tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
-      conv(32, 'conv3', 3),
+      conv(32, 'features', 3),
       tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool3' }),
-      conv(32, 'features', 4),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool4' }),
       tfl.layers.flatten({ name: 'flatten' }),
       tfl.layers.dropout({ rate: 0.3, seed, name: 'dropout' }),
-      tfl.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: init(5), name: 'probs' }),
+      tfl.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: init(4), name: 'probs' }),
     ],
   });
-}
-
-/** Fraction of test bins where the binarised mask (> 0.5) equals the energy-mask target (τ = 0.35). */
-async function maskTargetAgreement(r: InterpretResult, x: tf.Tensor4D): Promise<number> {
-  const target = energyMask({ threshold: 0.35 }).compute(x, { predictedClass: tf.tensor1d(r.predictedClass, 'int32') });
-  const t = (await target.data()) as Float32Array;
-  target.dispose();
-  let same = 0;
-  for (let i = 0; i < t.length; i++) if (((r.mask[i] as number) > 0.5 ? 1 : 0) === t[i]) same++;
-  return same / t.length;
 }
 
 function subsample<T>(items: readonly T[], max: number): T[] {
@@ -325,9 +323,13 @@ function chooseExamples(labels: Int32Array, predicted: Int32Array, numClasses: n
   return out;
 }
 
-/** One PNG row: input | mask | interpretation, frequency upward; input and interpretation share one colour range. */
-function specRow(x: tf.Tensor4D, i: number, mask: Float32Array, interpretation: Float32Array, frames: number, bins: number): RgbaImage[] {
-  const input = tf.tidy(() => tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]).dataSync() as Float32Array);
+/**
+ * One PNG row: input | mask | interpretation (| extra spectrograms, e.g. the two clips of a mixture),
+ * time to the right and frequency upward; all spectrograms share the input's colour range.
+ */
+function specRow(x: tf.Tensor4D, i: number, mask: Float32Array, interpretation: Float32Array, frames: number, bins: number, extra: tf.Tensor4D[] = [], extraIndex: number[] = []): RgbaImage[] {
+  const slice = (t: tf.Tensor4D, k: number) => tf.tidy(() => tf.slice(t, [k, 0, 0, 0], [1, -1, -1, -1]).dataSync() as Float32Array);
+  const input = slice(x, i);
   let max = 0;
   for (const v of input) max = Math.max(max, v);
   const range = { min: 0, max: max > 0 ? max : 1 };
@@ -335,7 +337,23 @@ function specRow(x: tf.Tensor4D, i: number, mask: Float32Array, interpretation: 
     spectrogramImage(input, frames, bins, { colormap: 'magma', ...range }),
     spectrogramImage(mask, frames, bins, { colormap: 'viridis', min: 0, max: 1 }),
     spectrogramImage(interpretation, frames, bins, { colormap: 'magma', ...range }),
-  ].map((img) => resizeNearest(img, 2));
+    ...extra.map((t, k) => spectrogramImage(slice(t, extraIndex[k] as number), frames, bins, { colormap: 'magma', ...range })),
+  ].map((img) => enlarge(img));
+}
+
+/** Nearest-neighbour enlargement, 4x along time (x) and 2x along frequency (y), so 63 x 129 shows as 252 x 258. */
+function enlarge(img: RgbaImage, sx = 4, sy = 2): RgbaImage {
+  const width = img.width * sx;
+  const height = img.height * sy;
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    const src = Math.floor(y / sy) * img.width;
+    for (let x = 0; x < width; x++) {
+      const i = (src + Math.floor(x / sx)) * 4;
+      data.set(img.data.subarray(i, i + 4), (y * width + x) * 4);
+    }
+  }
+  return { width, height, data };
 }
 
 /** Writes the clip and the interpretation's audio: |Y| = expm1(M ⊙ X) with the clip's own phase. */
@@ -349,6 +367,17 @@ function writeAudio(inputPath: string, interpPath: string, wave: Float32Array, m
   tf.dispose([spec.magnitude, spec.phase, m, audio]);
 }
 
+/** Distribution of the mask values over all test bins, and the fraction of bins the energy target marks. */
+function maskStatistics(mask: Float32Array, targetDensity: number) {
+  const sorted = Float32Array.from(mask).sort();
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+  return { mean: mean(mask), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), fractionAbove05: mean(Array.from(mask, (v) => (v >= 0.5 ? 1 : 0))), targetDensity };
+}
+
+function scaled(x: Float32Array, g: number): Float32Array {
+  return x.map((v) => v * g);
+}
+
 function mean(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] as number;
@@ -359,7 +388,10 @@ function pct(v: number): string {
   return `${(v * 100).toFixed(1)}%`;
 }
 
-function metricsMarkdown(s: Record<string, unknown> & { overlap: Record<string, number>; timings: Record<string, number> }): string {
+function metricsMarkdown(s: Record<string, unknown>): string {
+  const o = s.overlap as Record<string, number>;
+  const timings = s.timings as Record<string, number>;
+  const mk = s.mask as Record<string, number>;
   const n = (v: unknown, d = 3) => (typeof v === 'number' ? v.toFixed(d) : String(v));
   const p = (v: unknown) => pct(v as number);
   return `# piq-tfjs audio-digits example — metrics
@@ -377,13 +409,15 @@ Data: ${s.dataset as string}; ${s.trainClips as number} training / ${s.testClips
 | AG, average gain | ${n(s.AG, 1)} | ↑ |
 | SPS, sparseness (Gini) | ${n(s.SPS)} | ↑ |
 | COMP, complexity (entropy) | ${n(s.COMP, 2)} | ↓ |
-| mask vs energy target, bin agreement | ${p(s.maskTargetAgreement)} | ↑ |
-| overlap: f(interpretation) = f(mixture) | ${p(s.overlap.keptPrediction)} of ${s.overlap.pairs} mixtures | ↑ |
-| overlap: f(interpretation) = dominant digit | ${p(s.overlap.keptDominantLabel)} | ↑ |
-| overlap: f(mixture) = dominant digit | ${p(s.overlap.classifierPredictsDominant)} | (classifier) |
-| overlap: f(mixture) = other digit | ${p(s.overlap.classifierPredictsOther)} | (classifier) |
+| IoU of mask (≥ 0.5) with the energy target | ${n(s.maskIoUEnergyTarget)} | ↑ |
+| mask values: mean / p90 / p99 / max | ${[mk.mean, mk.p90, mk.p99, mk.max].map((v) => n(v)).join(' / ')} | |
+| bins the energy target marks (τ = 0.35) | ${p(mk.targetDensity)} | |
+| overlap: f(interpretation) = f(mixture) | ${p(o.keptPrediction)} of ${o.pairs as number} mixtures | ↑ |
+| overlap: f(interpretation) = dominant digit | ${p(o.keptDominantLabel)} | ↑ |
+| overlap: f(mixture) = dominant digit | ${p(o.classifierPredictsDominant)} | (classifier) |
+| overlap: f(mixture) = other digit | ${p(o.classifierPredictsOther)} | (classifier) |
 
-Timings (s): ${Object.entries(s.timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}.
+Timings (s): ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}.
 Metrics use the interpreter's masks M on the test spectrograms X: mask-in M ⊙ X, mask-out (1 − M) ⊙ X, single softmax.
 Data credit: Free Spoken Digit Dataset (FSDD), Z. Jackson et al., CC BY-SA 4.0 (when run on FSDD).
 `;
