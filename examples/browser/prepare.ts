@@ -13,7 +13,6 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '../mnist/mnist-data';
-import { CLASSIFIER_VERSION } from '../mnist/classifier';
 
 export const EXAMPLE_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(EXAMPLE_DIR, '../..');
@@ -22,8 +21,8 @@ export const PUBLIC_DIR = join(EXAMPLE_DIR, 'public');
 export const QUICK_CLASSIFIER_SAMPLES = 3000;
 /** Where `npm run demo -- --quick` writes its output for this example (gitignored). */
 export const demoDirFor = (classifierSamples: number) => join(REPO_ROOT, '.cache', `browser-demo-${classifierSamples}`);
-/** The demo caches its classifier per (samples, epochs), with 2 epochs by default. */
-export const classifierDirFor = (classifierSamples: number) => join(REPO_ROOT, '.cache', `mnist-classifier-v${CLASSIFIER_VERSION}-${classifierSamples}-2`);
+/** The demo saves the classifier its interpreter was trained with beside it. */
+export const classifierDirFor = (classifierSamples: number) => join(demoDirFor(classifierSamples), 'classifier');
 export const DIGITS_PER_CLASS = 2;
 
 /** The test digits shipped to the page: labels, indices in the MNIST test split, pixels as 0-255 bytes. */

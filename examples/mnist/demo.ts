@@ -108,6 +108,9 @@ async function main(): Promise<void> {
   // ---- save, reload, check identical outputs
   const savedAt = join(outDir, 'interpreter');
   await interpreter.save(fileSystem(savedAt));
+  // The interpreter belongs to this classifier: keep a copy beside it (standard tfjs layers format),
+  // so whoever loads the pair (e.g. the browser example) never mixes an interpreter with another classifier.
+  await classifier.save(fileSystem(join(outDir, 'classifier')));
   const again = await loadInterpreter(fileSystem(savedAt), { classifier });
   const probe = tf.slice(testX, [0, 0, 0, 0], [8, -1, -1, -1]);
   const [ra, rb] = [await interpreter.interpret(probe), await again.interpret(probe)];
@@ -136,7 +139,7 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2));
   writeFileSync(join(outDir, 'summary.md'), summaryMarkdown(summary));
-  log(`done in ${seconds.toFixed(1)} s: ${outDir}/{digits.png, overlap.png, summary.json, summary.md, interpreter/}`);
+  log(`done in ${seconds.toFixed(1)} s: ${outDir}/{digits.png, overlap.png, summary.json, summary.md, interpreter/, classifier/}`);
   interpreter.dispose();
   testX.dispose();
   testY.dispose();
