@@ -154,6 +154,8 @@ export {
   enableWasmTraining,
   disableWasmTraining,
   WASM_TRAINING_KERNELS,
+  DEFAULT_ENABLE_WASM_TRAINING,
+  type EnableWasmTrainingOptions,
   type EnableWasmTrainingResult,
   type DisableWasmTrainingResult,
 } from './backends/wasm-training';

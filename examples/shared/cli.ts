@@ -51,7 +51,8 @@ export async function pickBackend(name: string): Promise<string> {
     try {
       await import('@tensorflow/tfjs-backend-wasm');
       const { enableWasmTraining } = await import('piq-tfjs');
-      enableWasmTraining();
+      // The fast kernels replace wasm's own (slow) Conv2DBackpropInput and Tile: an explicit opt-in.
+      enableWasmTraining({ fastConvTranspose: true, fastTile: true });
       if (await tf.setBackend('wasm')) {
         await tf.ready();
         return 'wasm';

@@ -107,8 +107,11 @@ export interface DisableWasmTrainingResult {
  * Registers, for the tfjs `'wasm'` backend, the gradient kernels it lacks so that conv nets
  * (conv2d, conv2dTranspose, depthwise/separable conv, embedding/gather) train on it.
  *
- * Opt-in and safe to call many times: a kernel that is already registered for `'wasm'` (by the
- * backend itself, by another library, or by an earlier call) is never replaced. Registration is
+ * Opt-in and safe to call many times: by default a kernel that is already registered for
+ * `'wasm'` (by the backend itself, by another library, or by an earlier call) is never replaced.
+ * Only an explicit {@link EnableWasmTrainingOptions} flag replaces one of wasm's own kernels
+ * (`fastConvTranspose`: `Conv2DBackpropInput`; `fastTile`: `Tile`), with a faster formulation on
+ * XNNPACK kernels; {@link disableWasmTraining} puts wasm's own back. Registration is
  * by backend name, so it works before or after `tf.setBackend('wasm')` has initialised the
  * backend; call it after importing `@tensorflow/tfjs-backend-wasm` so that a future wasm release
  * that ships its own version of a kernel keeps it. This module never imports the wasm package.
@@ -116,7 +119,8 @@ export interface DisableWasmTrainingResult {
  * scatterND each) and agree with the cpu backend to float32 rounding (relative error < 1e-4 in
  * the tests).
  *
- * @returns Which kernels were registered now and which were already present.
+ * @param options explicit replacements of slow wasm kernels; see {@link EnableWasmTrainingOptions}.
+ * @returns Which kernels were registered now, which were already present, and which were replaced.
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
@@ -129,6 +133,9 @@ export interface DisableWasmTrainingResult {
  * //  'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']
  * await tf.setBackend('wasm'); // conv models now train with model.fit / optimizer.minimize
  * console.log(enableWasmTraining().registered); // [] (idempotent)
+ * // Training speed: also replace wasm's plain-loop Conv2DBackpropInput and Tile (explicit opt-in).
+ * console.log(enableWasmTraining({ fastConvTranspose: true, fastTile: true }).replaced);
+ * // ['Conv2DBackpropInput', 'Tile']
  * ```
  * @category Backends
  */
@@ -157,23 +164,26 @@ export function enableWasmTraining(options: EnableWasmTrainingOptions = {}): Ena
     if (current === undefined || current.kernelFunc === kernelFunc) continue;
     replacedOriginals.set(kernelName, current);
     tf.unregisterKernel(kernelName, BACKEND);
-    tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
+    // The original's setup/dispose (which bind its wasm function) stay attached, so the fallback
+    // to it works even when the backend is first set up after this call.
+    tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc, setupFunc: current.setupFunc, disposeFunc: current.disposeFunc });
     replaced.push(kernelName);
   }
   return { backendName: BACKEND, registered, alreadyRegistered, replaced };
 }
 
 /**
- * Unregisters the `'wasm'` kernels that {@link enableWasmTraining} registered, leaving every
- * other kernel (including one of the same name registered by someone else) in place.
+ * Unregisters the `'wasm'` kernels that {@link enableWasmTraining} registered and puts back
+ * wasm's own kernels that it replaced on request, leaving every other kernel (including one of
+ * the same name registered by someone else) in place.
  *
- * @returns The kernels that were unregistered.
+ * @returns The kernels that were unregistered, and wasm's own kernels that were restored.
  * @example
  * ```ts
  * import { enableWasmTraining, disableWasmTraining } from 'piq-tfjs';
  * enableWasmTraining();
  * console.log(disableWasmTraining().unregistered.length); // 4 (with @tensorflow/tfjs-backend-wasm 4.22)
- * console.log(disableWasmTraining().unregistered); // []
+ * console.log(disableWasmTraining()); // { unregistered: [], restored: [] }
  * ```
  * @category Backends
  */

@@ -67,7 +67,10 @@ describe('enableWasmTraining options', () => {
     expect(enableWasmTraining({ fastConvTranspose: true }).replaced).toEqual(['Conv2DBackpropInput']);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).not.toBe(ownConv?.kernelFunc);
     expect(tf.getKernel('Tile', 'wasm')).toBe(ownTile);
+    // wasm's own setup (which binds its wasm function) stays attached: the Tile fallback needs it.
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.setupFunc).toBe(ownConv?.setupFunc);
     const again = enableWasmTraining({ fastConvTranspose: true, fastTile: true });
+    expect(tf.getKernel('Tile', 'wasm')?.setupFunc).toBe(ownTile?.setupFunc);
     expect(again.replaced).toEqual(['Tile']);
     expect(enableWasmTraining({ fastConvTranspose: true, fastTile: true }).replaced).toEqual([]);
     const off = disableWasmTraining();

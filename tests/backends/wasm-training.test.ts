@@ -73,7 +73,7 @@ describe('enableWasmTraining before the wasm backend is loaded', () => {
     // In this test file nothing has imported @tensorflow/tfjs-backend-wasm yet (vitest isolates files).
     expect(tf.getKernel('Conv2D', 'wasm')).toBeUndefined();
     const result = enableWasmTraining();
-    expect(result).toEqual({ backendName: 'wasm', registered: [...WASM_TRAINING_KERNELS], alreadyRegistered: [] });
+    expect(result).toEqual({ backendName: 'wasm', registered: [...WASM_TRAINING_KERNELS], alreadyRegistered: [], replaced: [] });
     expect(await loadWasm()).toBe(true);
     const g = await withBackend('wasm', () =>
       tf.tidy(() => {
