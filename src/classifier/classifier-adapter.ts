@@ -24,6 +24,7 @@ export type ClassifierFunction = (x: tf.Tensor) => { features: tf.Tensor; logits
  * @category Classifier
  */
 export interface GraphModelLike {
+  /** Runs the graph on `inputs` and returns the named `outputs` nodes (tfjs-converter's `GraphModel.execute`). */
   execute(inputs: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap, outputs?: string | string[]): tf.Tensor | tf.Tensor[];
   readonly inputs: ReadonlyArray<{ name: string; shape?: number[] }>;
   readonly outputNodes: string[];

@@ -12,8 +12,14 @@ import type { Target } from './targets';
  */
 export type Annotator =
   | ((input: tf.Tensor4D) => tf.Tensor)
-  | { predict(input: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.NamedTensorMap }
-  | { execute(input: tf.Tensor): tf.Tensor | tf.Tensor[] };
+  | {
+      /** Inference on a batch (a `tf.LayersModel`'s or `tf.GraphModel`'s `predict`). */
+      predict(input: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
+    }
+  | {
+      /** Inference on a batch (a `tf.GraphModel`'s `execute`). */
+      execute(input: tf.Tensor): tf.Tensor | tf.Tensor[];
+    };
 
 /**
  * Options of {@link annotatorTarget}.

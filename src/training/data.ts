@@ -13,7 +13,13 @@ export type DataSource =
   | tf.Tensor4D[]
   | Iterable<tf.Tensor4D | { xs: tf.Tensor4D }>
   | AsyncIterable<tf.Tensor4D | { xs: tf.Tensor4D }>
-  | { iterator(): Promise<{ next(): Promise<IteratorResult<tf.Tensor4D | { xs: tf.Tensor4D }>> }> };
+  | {
+      /** A fresh iterator over one epoch of batches (tf.data's `Dataset.iterator`). */
+      iterator(): Promise<{
+        /** The next batch, or `done`. */
+        next(): Promise<IteratorResult<tf.Tensor4D | { xs: tf.Tensor4D }>>;
+      }>;
+    };
 
 /**
  * A seeded random source: call it for floats in [0, 1); its whole state is one 32-bit integer,
