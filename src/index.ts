@@ -57,6 +57,7 @@ export {
   type InterpreterDecoderConfig,
   type DecoderPreset,
 } from './decoder/interpreter-decoder';
+export { BatchNormReluLayer, type BatchNormReluLayerArgs } from './decoder/batch-norm-relu';
 export {
   toClassifierAdapter,
   type ClassifierAdapterOptions,

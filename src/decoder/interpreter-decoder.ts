@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
 import { boolean, describe, oneOf, positiveInt, shapeStr } from '../internal/validate';
+import { BatchNormReluLayer } from './batch-norm-relu';
 
 /**
  * Named starting points for the decoder architecture.
@@ -212,8 +213,8 @@ function buildAdapter(c: InterpreterDecoderConfig): tfl.LayersModel | undefined 
     // No bias in front of batch norm: it would be subtracted right away (and get a zero gradient in training).
     const useBias = c.norm !== 'batch';
     let r = tfl.layers.conv2d({ filters: c.codeDim, kernelSize: 3, padding: 'same', useBias, kernelInitializer: init(s++), name: 'adapter_res_conv1' }).apply(x) as tfl.SymbolicTensor;
-    if (c.norm === 'batch') r = tfl.layers.batchNormalization({ name: 'adapter_res_bn' }).apply(r) as tfl.SymbolicTensor;
-    r = tfl.layers.reLU({ name: 'adapter_res_relu' }).apply(r) as tfl.SymbolicTensor;
+    // Batch norm + ReLU as one layer with one custom gradient (the same numbers as tfjs-layers' pair, fewer kernels).
+    r = (c.norm === 'batch' ? new BatchNormReluLayer({ name: 'adapter_res_bn_relu' }) : tfl.layers.reLU({ name: 'adapter_res_relu' })).apply(r) as tfl.SymbolicTensor;
     r = tfl.layers.conv2d({ filters: c.codeDim, kernelSize: 3, padding: 'same', kernelInitializer: init(s++), name: 'adapter_res_conv2' }).apply(r) as tfl.SymbolicTensor;
     x = tfl.layers.add({ name: 'adapter_res_add' }).apply([x, r]) as tfl.SymbolicTensor;
   }
@@ -230,8 +231,8 @@ function buildDecoder(c: InterpreterDecoderConfig): tfl.LayersModel {
   plan.strides.forEach(([sy, sx], i) => {
     // No bias in front of batch norm: it would be subtracted right away (and get a zero gradient in training).
     model.add(tfl.layers.conv2dTranspose({ filters: ch, kernelSize: 4, strides: [sy, sx], padding: 'same', useBias: c.norm !== 'batch', kernelInitializer: init(s++), name: `decoder_up${i}` }));
-    if (c.norm === 'batch') model.add(tfl.layers.batchNormalization({ name: `decoder_bn${i}` }));
-    model.add(tfl.layers.reLU({ name: `decoder_relu${i}` }));
+    // Batch norm + ReLU as one layer with one custom gradient (the same numbers as tfjs-layers' pair, fewer kernels).
+    model.add(c.norm === 'batch' ? new BatchNormReluLayer({ name: `decoder_bn_relu${i}` }) : tfl.layers.reLU({ name: `decoder_relu${i}` }));
     ch = Math.max(c.minChannels, Math.floor(ch / 2));
   });
   if (plan.size[0] !== c.outputShape[0] || plan.size[1] !== c.outputShape[1]) {
