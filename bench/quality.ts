@@ -25,7 +25,7 @@ import {
 import { fileSystem } from 'piq-tfjs/node';
 import { encodePng, grid, heatmap, resizeNearest, toRgba, type RgbaImage } from 'piq-tfjs/visualize';
 import { loadMnist, type MnistSplit } from '../examples/mnist/mnist-data';
-import { loadOrTrainClassifier, MNIST_INTERPRETER_SETTINGS, overlapPairs } from '../examples/mnist/classifier';
+import { loadOrTrainClassifier, MNIST_INTERPRETER_SETTINGS, MNIST_RUN_DEFAULTS, overlapPairs } from '../examples/mnist/classifier';
 import { log, parseArgs, pickBackend, progressBar } from '../examples/shared/cli';
 
 const HELP = `npm run bench:quality -- [options]
@@ -35,9 +35,9 @@ const HELP = `npm run bench:quality -- [options]
   --steps <n>               deletion / insertion curve steps (default 20)
   --batch <n>               explain batch size (default 32)
   --backend <name>          wasm | cpu (default wasm, falls back to cpu)
-  --samples <n>             interpreter training digits (default 10000; quick 3000), as the demo
-  --epochs <n>              interpreter epochs (default 3; quick 2), as the demo
-  --lr <x>                  interpreter learning rate (default 1e-3; quick 3e-3), as the demo
+  --samples <n>             interpreter training digits (default 30000; quick 3000), as the demo
+  --epochs <n>              interpreter epochs (default 5; quick 2), as the demo
+  --lr <x>                  interpreter learning rate (default 2e-3; quick 3e-3), as the demo
   --classifier-samples <n>  classifier training digits (default 20000; quick 3000), as the demo
   --classifier-epochs <n>   classifier epochs (default 2), as the demo
   --out <dir>               output folder (default bench/results)
@@ -69,11 +69,12 @@ async function main(): Promise<void> {
   const pairCount = args.int('pairs', quick ? 32 : 200);
   const steps = args.int('steps', 20);
   const batchSize = args.int('batch', 32);
-  const samples = args.int('samples', quick ? 3000 : 10000);
-  const epochs = args.int('epochs', quick ? 2 : 3);
-  const learningRate = args.number('lr', quick ? 3e-3 : 1e-3);
-  const clfSamples = args.int('classifier-samples', quick ? 3000 : 20000);
-  const clfEpochs = args.int('classifier-epochs', 2);
+  const d = quick ? MNIST_RUN_DEFAULTS.quick : MNIST_RUN_DEFAULTS.full;
+  const samples = args.int('samples', d.samples);
+  const epochs = args.int('epochs', d.epochs);
+  const learningRate = args.number('lr', d.learningRate);
+  const clfSamples = args.int('classifier-samples', d.classifierSamples);
+  const clfEpochs = args.int('classifier-epochs', d.classifierEpochs);
   const retrain = args.flag('retrain');
   const outDir = resolve(args.string('out', 'bench/results'));
   const t0 = Date.now();

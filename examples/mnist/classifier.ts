@@ -72,6 +72,12 @@ export function buildClassifier(): tfl.LayersModel {
  * The demo's PIQ interpreter settings (reconstruction mode, the reference MNIST setup): tap
  * 'features', 16 codebook keys per class initialised from data, seed 0.
  */
+/** Training sizes of `npm run demo` (and `npm run bench:quality`, which scores the demo's interpreter). */
+export const MNIST_RUN_DEFAULTS = {
+  full: { samples: 30000, epochs: 5, learningRate: 2e-3, classifierSamples: 20000, classifierEpochs: 2, test: 2000 },
+  quick: { samples: 3000, epochs: 2, learningRate: 3e-3, classifierSamples: 3000, classifierEpochs: 2, test: 300 },
+} as const;
+
 export const MNIST_INTERPRETER_SETTINGS = {
   featureLayer: 'features',
   numClasses: 10,

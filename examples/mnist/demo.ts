@@ -8,31 +8,32 @@ import { createInterpreter, loadInterpreter, type InterpretResult } from 'piq-tf
 import { fileSystem } from 'piq-tfjs/node';
 import { encodePng, grid, heatmap, resizeNearest, toRgba, maskOverlay, type RgbaImage } from 'piq-tfjs/visualize';
 import { loadMnist } from './mnist-data';
-import { loadOrTrainClassifier, MNIST_INTERPRETER_SETTINGS, overlapPairs } from './classifier';
+import { loadOrTrainClassifier, MNIST_INTERPRETER_SETTINGS, MNIST_RUN_DEFAULTS, overlapPairs } from './classifier';
 import { parseArgs, pickBackend, progressBar, log } from '../shared/cli';
 
 const HELP = `npm run demo -- [options]
   --quick                a few thousand digits, fewer steps (CI; same code path)
   --out <dir>            output folder (default ./piq-demo-output)
   --backend <name>       wasm | cpu (default wasm, falls back to cpu)
-  --samples <n>          training digits for the interpreter (default 10000)
-  --epochs <n>           interpreter epochs (default 3)
+  --samples <n>          training digits for the interpreter (default 30000)
+  --epochs <n>           interpreter epochs (default 5)
   --classifier-epochs <n> classifier epochs (default 2)
   --classifier-samples <n> training digits for the classifier (default 20000)
   --test <n>             test digits for the metrics (default 2000)
-  --lr <x>               interpreter learning rate (default 1e-3; 3e-3 with --quick)
+  --lr <x>               interpreter learning rate (default 2e-3; 3e-3 with --quick)
   --retrain-classifier   ignore the cached classifier`;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), HELP);
   const quick = args.flag('quick');
   const outDir = resolve(args.string('out', './piq-demo-output'));
-  const samples = args.int('samples', quick ? 3000 : 10000);
-  const epochs = args.int('epochs', quick ? 2 : 3);
-  const clfEpochs = args.int('classifier-epochs', 2);
-  const clfSamples = args.int('classifier-samples', quick ? 3000 : 20000);
-  const testCount = args.int('test', quick ? 300 : 2000);
-  const learningRate = args.number('lr', quick ? 3e-3 : 1e-3);
+  const d = quick ? MNIST_RUN_DEFAULTS.quick : MNIST_RUN_DEFAULTS.full;
+  const samples = args.int('samples', d.samples);
+  const epochs = args.int('epochs', d.epochs);
+  const clfEpochs = args.int('classifier-epochs', d.classifierEpochs);
+  const clfSamples = args.int('classifier-samples', d.classifierSamples);
+  const testCount = args.int('test', d.test);
+  const learningRate = args.number('lr', d.learningRate);
   const t0 = Date.now();
   const backend = await pickBackend(args.string('backend', 'wasm'));
   log(`backend: ${backend}`);
