@@ -11,6 +11,9 @@ import {
   createInterpreter,
   encodeWav,
   energyMask,
+  maskTargetLoss,
+  codebookLoss,
+  commitmentLoss,
   evaluateInterpretations,
   interpretationToWaveform,
   spectrogram,
@@ -31,6 +34,7 @@ const HELP = `npm run example:audio -- --data <folder> [options]
   --epochs <n>             interpreter epochs (default 3; quick 2)
   --train-clips <n>        use at most n training clips, evenly spaced (default all; quick 800)
   --pairs <n>              overlap-test mixtures (default 300; quick 100)
+  --mask-loss <bce|dice>   loss of the mask against the energy target (default bce, as the reference)
   --examples <n>           test clips written as PNG + WAV (default 10)
   --seed <n>               seed of the weights and the shuffling (default 0)`;
 
@@ -49,6 +53,8 @@ async function main(): Promise<void> {
   const maxTrain = args.int('train-clips', quick ? 800 : Number.MAX_SAFE_INTEGER);
   const pairCount = args.int('pairs', quick ? 100 : 300);
   const exampleCount = args.int('examples', 10);
+  const maskLoss = args.string('mask-loss', 'bce');
+  if (maskLoss !== 'bce' && maskLoss !== 'dice') throw new Error(`--mask-loss must be bce or dice, got ${maskLoss}`);
   const seed = Number(args.string('seed', '0'));
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${args.string('seed', '0')}`);
   const t0 = Date.now();
@@ -125,6 +131,11 @@ async function main(): Promise<void> {
     target: energyMask({ threshold: 0.35 }),
     decoder: { preset: 'spectrogram', codeDim: 32, channels: 16, minChannels: 8, norm: 'none' },
     quantizer: { init: 'data', layout: { codesPerClass: 16 }, seed },
+    losses: [
+      { loss: maskTargetLoss({ kind: maskLoss }), weight: 1 },
+      { loss: codebookLoss(), weight: 1 },
+      { loss: commitmentLoss(), weight: 1 },
+    ],
     seed,
   });
   const summary = interpreter.summary();
