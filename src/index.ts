@@ -53,6 +53,7 @@ export {
   InterpreterDecoder,
   DEFAULT_INTERPRETER_DECODER,
   resolveInterpreterDecoderConfig,
+  upsamplingPlan,
   type InterpreterDecoderOptions,
   type InterpreterDecoderConfig,
   type DecoderPreset,

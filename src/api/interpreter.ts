@@ -187,7 +187,7 @@ function defaultLosses(mode: InterpreterMode): WeightedLoss[] {
  * console.log(interpreter.summary().featureLayer); // e.g. 'conv2d_Conv2D2' (the tapped layer)
  * await interpreter.fit(trainImages, { epochs: 5, batchSize: 64, validationData: testImages });
  * const r = await interpreter.interpret(testImages);
- * console.log(r.predictedClass[0], r.mask.length); // 7 784 (one 28x28 mask per image)
+ * console.log(r.predictedClass[0], r.example(0).mask.length); // 7 784 (one 28x28 mask per image)
  * ```
  * @category Interpreter
  */

@@ -46,6 +46,7 @@ export interface BatchNormReluLayerArgs extends LayerArgs {
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
  * import * as tfl from '@tensorflow/tfjs-layers';
+ * import { BatchNormReluLayer } from 'piq-tfjs';
  * const m = tfl.sequential({ layers: [new BatchNormReluLayer({ inputShape: [2, 2, 1], epsilon: 0 })] });
  * (m.apply(tf.tensor4d([1, 2, 3, 6], [1, 2, 2, 1]), { training: true }) as tf.Tensor).print();
  * // [[[[0], [0]], [[0], [1.6035674]]]]  (mean 3, biased variance 3.5: 3 / sqrt(3.5))

@@ -48,7 +48,7 @@ export interface PiqForwardResult {
  * import { PiqModel, InterpreterDecoder, VectorQuantizer, toClassifierAdapter, combineLosses,
  *   reconstructionLoss, codebookLoss, commitmentLoss, inputTarget } from 'piq-tfjs';
  * const classifier = toClassifierAdapter(
- *   (x) => ({ features: tf.tile(tf.mean(x, 3, true), [1, 1, 1, 4]), logits: tf.reshape(tf.mean(x, [1, 2, 3]), [-1, 1]).concat(tf.zeros([x.shape[0], 1]), 1) }),
+ *   (x) => ({ features: tf.tile(tf.mean(x, 3, true), [1, 1, 1, 4]), logits: tf.concat([tf.reshape(tf.mean(x, [1, 2, 3]), [-1, 1]), tf.zeros([x.shape[0], 1])], 1) }),
  *   { inputShape: [4, 4, 1] });
  * const model = new PiqModel({
  *   classifier, mode: 'reconstruction', target: inputTarget(),
