@@ -21,6 +21,7 @@ import { build, preview } from 'vite';
 import { loadInterpreter } from 'piq-tfjs';
 import { fileSystem } from 'piq-tfjs/node';
 import { EXAMPLE_DIR, prepare } from './prepare';
+import type { LastResult } from './main';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -36,16 +37,6 @@ const FLAGS = [
 const CONFIG = join(EXAMPLE_DIR, 'vite.config.ts');
 const SCREENSHOT = process.env.PIQ_SCREENSHOT ?? join(EXAMPLE_DIR, 'out', 'screenshot.png');
 
-interface LastResult {
-  source: string;
-  digits: number[];
-  predictedClass: number;
-  interpretationClass: number;
-  probabilities: number[];
-  milliseconds: number;
-  input: number[];
-  mask: number[];
-}
 
 const t0 = Date.now();
 function log(msg: string): void {

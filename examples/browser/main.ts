@@ -19,8 +19,8 @@ interface DigitsFile {
   pixels: string;
 }
 
-/** What the page last computed, exposed as `window.piqDemo` for the end-to-end test. */
-interface LastResult {
+/** The page's last interpretation, exposed as `window.piqDemo.last` for the end-to-end test. */
+export interface LastResult {
   source: 'digit' | 'overlap' | 'drawing';
   digits: number[];
   predictedClass: number;

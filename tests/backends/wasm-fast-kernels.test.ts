@@ -5,43 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { disableWasmTraining, enableWasmTraining, DEFAULT_ENABLE_WASM_TRAINING } from '../../src/backends/wasm-training';
 import { PiqConfigError } from '../../src/errors';
 import { expectNoTensorLeak, expectThrowsWithoutLeak, loadWasm, withBackend } from '../helpers';
-
-const REL_TOL = 1e-5;
-type Shape4 = [number, number, number, number];
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-
-function values(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-async function runOn(backend: 'cpu' | 'wasm', fn: () => tf.Tensor): Promise<{ shape: number[]; data: Float32Array }> {
-  return withBackend(backend, () => {
-    const t = tf.tidy(fn);
-    const out = { shape: t.shape, data: t.dataSync() as Float32Array };
-    t.dispose();
-    return out;
-  });
-}
-
-async function relErrorVsCpu(fn: () => tf.Tensor): Promise<number> {
-  const ref = await runOn('cpu', fn);
-  const got = await runOn('wasm', fn);
-  expect(got.shape).toEqual(ref.shape);
-  let num = 0;
-  let den = 0;
-  ref.data.forEach((v, i) => {
-    num = Math.max(num, Math.abs((got.data[i] as number) - v));
-    den = Math.max(den, Math.abs(v));
-  });
-  return num / Math.max(den, 1e-12);
-}
+import { REL_TOL, relErrorVsCpu, runOn, sizeOf, values, type Pad, type Shape4 } from './compare';
 
 beforeAll(async () => {
   await loadWasm();

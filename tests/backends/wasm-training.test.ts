@@ -8,61 +8,8 @@ import {
   enableWasmTraining,
 } from '../../src/backends/wasm-training';
 import { expectNoTensorLeak, loadWasm, withBackend } from '../helpers';
+import { REL_TOL, expectWasmMatchesCpu, relError, runOn, sizeOf, values, type Pad, type Shape4 } from './compare';
 
-// Every comparison uses the relative error max|wasm - ref| / max|ref| and this tolerance
-// (measured: < 3e-7 on these shapes; float32 sums reorder between backends).
-const REL_TOL = 1e-5;
-
-/** Deterministic values in [-1, 1) from a small LCG, independent of tfjs's RNG. */
-function values(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < actual.length; i++) {
-    num = Math.max(num, Math.abs((actual[i] as number) - (expected[i] as number)));
-    den = Math.max(den, Math.abs(expected[i] as number));
-  }
-  return num / Math.max(den, 1e-12);
-}
-
-interface Result {
-  shape: number[];
-  data: Float32Array;
-}
-
-/** Runs `fn` (which builds its inputs from plain arrays) on one backend and reads the result. */
-async function runOn(backend: 'cpu' | 'wasm', fn: () => tf.Tensor): Promise<Result> {
-  return withBackend(backend, () => {
-    const t = tf.tidy(fn);
-    const out = { shape: t.shape, data: t.dataSync() as Float32Array };
-    t.dispose();
-    return out;
-  });
-}
-
-async function expectWasmMatchesCpu(fn: () => tf.Tensor): Promise<number> {
-  const ref = await runOn('cpu', fn);
-  const got = await runOn('wasm', fn);
-  expect(got.shape).toEqual(ref.shape);
-  const err = relError(got.data, ref.data);
-  expect(err).toBeLessThan(REL_TOL);
-  return err;
-}
-
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-type Shape4 = [number, number, number, number];
 
 function convOutShape(x: Shape4, f: Shape4, strides: number | [number, number], pad: Pad, dilations = 1): Shape4 {
   return tf.backend_util.computeConv2DInfo(x, f, strides, dilations, pad).outShape;
