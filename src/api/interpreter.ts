@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { toClassifierAdapter, type ClassifierLike, type ClassifierOutputKind } from '../classifier/classifier-adapter';
+import { checkInputBatch } from '../classifier/input-check';
 import type { ClassifierAdapter } from '../classifier/types';
 import { InterpreterDecoder, type InterpreterDecoderConfig, type InterpreterDecoderOptions } from '../decoder/interpreter-decoder';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
-import { describe, oneOf, positiveInt, shapeStr, tidyObject } from '../internal/validate';
+import { describe, oneOf, positiveInt, shapeStr } from '../internal/checks';
+import { tidyObject } from '../internal/tensor-checks';
 import { decodeArtifacts, encodeArtifacts, loadHandler, saveHandler, type SaveDestination } from '../io/artifact';
 import { codebookLoss, commitmentLoss, maskTargetLoss, reconstructionLoss } from '../losses/builtin';
 import { combineLosses, lossesFromSpec, type LossSpec } from '../losses/registry';
@@ -369,18 +371,8 @@ export class Interpreter {
     const OWNER = 'Interpreter.interpret';
     const batchSize = positiveInt(OWNER, 'batchSize', options.batchSize ?? 64);
     const [H, W, C] = this.model.classifier.inputShape as [number, number, number];
-    if (!(input instanceof tf.Tensor)) throw new PiqInputError(`${OWNER}: 'input' must be a tf.Tensor of shape [batch, ${H}, ${W}, ${C}], got ${describe(input)}.`);
-    if (input.isDisposed) throw new PiqInputError(`${OWNER}: 'input' is a disposed tensor.`);
-    if (input.rank !== 4 || input.shape[1] !== H || input.shape[2] !== W || input.shape[3] !== C) {
-      throw new PiqInputError(
-        `${OWNER}: 'input' must have shape [batch, ${H}, ${W}, ${C}] to match the classifier, got ${shapeStr(input.shape)}.${input.rank === 3 ? ' Add a batch dimension.' : ''}`,
-      );
-    }
-    if (input.dtype !== 'float32') throw new PiqInputError(`${OWNER}: 'input' must have dtype float32, got ${input.dtype}. Cast it with tf.cast(x, 'float32').`);
+    checkInputBatch(OWNER, 'input', input, this.model.classifier, { finite: true });
     const n = input.shape[0];
-    if (n === 0) throw new PiqInputError(`${OWNER}: 'input' must hold at least one example, got shape ${shapeStr(input.shape)}.`);
-    const finite = tf.tidy(() => tf.all(tf.isFinite(input)).dataSync()[0]);
-    if (!finite) throw new PiqInputError(`${OWNER}: 'input' must contain only finite values, got NaN or Infinity.`);
     const K = this.model.classifier.numClasses;
     const [ch, cw] = this.model.decoder.codeShape;
     const out = {
@@ -402,7 +394,7 @@ export class Interpreter {
           probs: tf.softmax(f.inputLogits),
           mask: f.mask,
           interp: f.interpretation,
-          icls: tf.argMax(this.model.classifier.logits(f.interpretation), -1),
+          icls: this.model.interpretationClass(f),
           idx: f.codeIndices,
         };
       });

@@ -3,10 +3,9 @@
 // Computed in float64 on the CPU side (reads the tensors back), so it runs on every backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { describe, oneOf, positiveInt, shapeStr } from '../internal/validate';
+import { checkFiniteArray, describe, oneOf, positiveInt, shapeStr } from '../internal/checks';
 import { makeWindow, RealDft, windowOffset } from './dft';
 import {
-  checkFiniteArray,
   LOG_POWER_EPS,
   resolveSpectrogramOptions,
   type SpectrogramCompression,

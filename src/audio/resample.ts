@@ -2,8 +2,7 @@
 // sinc_interp_kaiser). Polyphase: for rational ratios with a small enough numerator the filter
 // taps of each output phase are computed once.
 import { PiqConfigError, PiqInputError } from '../errors';
-import { describe, finiteNumber, positiveInt } from '../internal/validate';
-import { checkFiniteArray } from './spectrogram';
+import { checkFiniteArray, describe, finiteNumber, positiveInt } from '../internal/checks';
 
 /**
  * Options of {@link resample}.

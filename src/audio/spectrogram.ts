@@ -4,7 +4,8 @@
 // with one tfjs matMul; pure tfjs ops, so it also runs on backends without an FFT kernel).
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { assertFinite, boolean, describe, oneOf, positiveInt, shapeStr } from '../internal/validate';
+import { boolean, checkFiniteArray, describe, oneOf, positiveInt, shapeStr } from '../internal/checks';
+import { assertFinite } from '../internal/tensor-checks';
 import { isPowerOfTwo, makeWindow, RealDft, windowedDftBasis, windowOffset, type SpectrogramWindow } from './dft';
 
 export type { SpectrogramWindow } from './dft';
@@ -252,17 +253,6 @@ function checkLength(owner: string, numSamples: number, config: SpectrogramConfi
     throw new PiqInputError(
       `${owner}: 'waveform' must have at least ${min} samples for nFFT=${config.nFFT} and ${how}, got ${numSamples}. Pad the audio or use a smaller nFFT.`,
     );
-  }
-}
-
-/** @internal Throws PiqInputError naming `name` at the first NaN/Infinity. */
-export function checkFiniteArray(owner: string, name: string, data: ArrayLike<number>): void {
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      throw new PiqInputError(
-        `${owner}: '${name}' must contain only finite values, got ${describe(data[i])} at index ${i}. Clean the input first.`,
-      );
-    }
   }
 }
 

@@ -2,7 +2,7 @@
 // Reading files is the caller's job: pass bytes (fetch().arrayBuffer(), fs.readFileSync, ...).
 import * as wavefileModule from 'wavefile';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
-import { describe, oneOf, positiveInt } from '../internal/validate';
+import { describe, oneOf, positiveInt } from '../internal/checks';
 
 // wavefile ships an ES module ("module": index.js, named export WaveFile) that bundlers pick,
 // and a UMD/CJS build ("main") that Node loads. Node's ESM loader exposes that CJS build as a

@@ -2,7 +2,7 @@
 // several ops whose gradients conv nets need. See docs/performance.md for the list and timings.
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { boolean, describe } from '../internal/validate';
+import { boolean, describe } from '../internal/checks';
 import { conv2DBackpropInputKernel, makeTileKernel, WASM_TRAINING_KERNEL_FUNCS } from './wasm-training-kernels';
 
 const BACKEND = 'wasm';

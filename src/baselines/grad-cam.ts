@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassifierAdapter } from '../classifier/types';
+import { toLogitsAdapter } from '../classifier/scoring';
+import type { ClassifierAdapter, LogitsAdapter, ScoringClassifier } from '../classifier/types';
 import { PiqConfigError } from '../errors';
-import { describe } from '../internal/validate';
-import { resolveClassifier, type ScoringClassifier, type ResolvedClassifier } from '../metrics/classifier-fn';
+import { describe } from '../internal/checks';
 import { explainInChunks, normalizeMaps, prepareExplain, targetOneHot } from './common';
 import type { AttributionMethod, ExplainOptions } from './types';
 
@@ -34,23 +34,23 @@ import type { AttributionMethod, ExplainOptions } from './types';
  */
 export class GradCam implements AttributionMethod {
   readonly name = 'gradCam';
-  private readonly classifier: ResolvedClassifier;
-  private readonly adapter: ClassifierAdapter;
+  private readonly classifier: LogitsAdapter;
+  private readonly run: ClassifierAdapter['run'];
   private readonly head: (features: tf.Tensor4D) => tf.Tensor2D;
 
   /** Wraps a {@link ClassifierAdapter} that has a `head`; the classifier is never modified. */
   constructor(classifier: ScoringClassifier) {
-    const resolved = resolveClassifier('GradCam', classifier);
-    const head = resolved.adapter?.head;
-    if (resolved.adapter === undefined || typeof head !== 'function') {
+    const resolved = toLogitsAdapter('GradCam', classifier);
+    const { run, head } = resolved;
+    if (run === undefined || head === undefined) {
       throw new PiqConfigError(
         `GradCam: 'classifier' must be a ClassifierAdapter with a 'head' (features -> logits), got ${
-          resolved.adapter === undefined ? describe(classifier) : 'an adapter without head'
+          run === undefined ? describe(classifier) : 'an adapter without head'
         }. Build the adapter with a feature layer the model can be split at, or use another method.`,
       );
     }
     this.classifier = resolved;
-    this.adapter = resolved.adapter;
+    this.run = run;
     this.head = head;
   }
 
@@ -60,7 +60,7 @@ export class GradCam implements AttributionMethod {
     const [height, width] = [ctx.inputs.shape[1] as number, ctx.inputs.shape[2] as number];
     const head = this.head;
     return explainInChunks(ctx, (x, start, size) => {
-      const { features, logits } = this.adapter.run(x);
+      const { features, logits } = this.run(x);
       const oneHot = targetOneHot(ctx, start, size, () => logits);
       // Target logit selected by one-hot multiply-and-sum (wasm has no gather gradient).
       const grads = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(head(a as tf.Tensor4D), oneHot)))(features);

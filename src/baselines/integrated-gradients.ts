@@ -1,16 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
-import { assertFinite, finiteNumber, floatTensor, positiveInt, shapeStr } from '../internal/validate';
-import {
-  checkInputs,
-  numClassesOf,
-  resolveBatchSize,
-  resolveClassifier,
-  resolveTargets,
-  type ScoringClassifier,
-  type ResolvedClassifier,
-} from '../metrics/classifier-fn';
-import { explainInChunks, normalizeMaps, prepareExplain, reduceChannels, targetGradient, targetOneHot, type ExplainContext } from './common';
+import { finiteNumber, positiveInt, shapeStr } from '../internal/checks';
+import { assertFinite, floatTensor } from '../internal/tensor-checks';
+import { prepareScoring, toLogitsAdapter } from '../classifier/scoring';
+import type { LogitsAdapter, ScoringClassifier } from '../classifier/types';
+import { explainInChunks, normalizeMaps, prepareExplain, reduceChannels, targetGradient, targetOneHot } from './common';
 import { DEFAULT_EXPLAIN_OPTIONS, type AttributionMethod, type ExplainOptions } from './types';
 
 /**
@@ -124,31 +118,14 @@ export async function integratedGradients(
   options?: IntegratedGradientsOptions & ExplainOptions,
 ): Promise<tf.Tensor> {
   const owner = 'integratedGradients';
-  const resolved = resolveClassifier(owner, classifier);
-  const x = checkInputs(owner, 'inputs', inputs, resolved);
+  const resolved = toLogitsAdapter(owner, classifier);
+  const ctx = prepareScoring(owner, resolved, inputs, options, DEFAULT_EXPLAIN_OPTIONS.batchSize);
   const config = resolveIgConfig(owner, options);
-  checkBaseline(owner, config.baseline, x);
-  const batchSize = resolveBatchSize(owner, options?.batchSize, DEFAULT_EXPLAIN_OPTIONS.batchSize);
-  const count = x.shape[0] as number;
-  const numClasses = numClassesOf(resolved, x);
-  const ctx: ExplainContext = { inputs: x, batchSize, numClasses, targets: resolveTargets(owner, options?.target, count, numClasses), count };
-  const parts: tf.Tensor[] = [];
-  try {
-    for (let start = 0; start < count; start += batchSize) {
-      const size = Math.min(batchSize, count - start);
-      parts.push(
-        tf.tidy(() => {
-          const chunk = tf.slice(x, start, size);
-          const oneHot = targetOneHot(ctx, start, size, () => resolved.logits(chunk));
-          return igChunk(resolved.logits, chunk, oneHot, config.baseline, x.rank, start, config.steps);
-        }),
-      );
-      await Promise.resolve();
-    }
-    return parts.length === 1 ? (parts.pop() as tf.Tensor) : tf.concat(parts, 0);
-  } finally {
-    tf.dispose(parts);
-  }
+  checkBaseline(owner, config.baseline, ctx.inputs);
+  return explainInChunks<tf.Tensor>(ctx, (chunk, start, size) => {
+    const oneHot = targetOneHot(ctx, start, size, () => resolved.logits(chunk));
+    return igChunk(resolved.logits, chunk, oneHot, config.baseline, ctx.inputs.rank, start, config.steps);
+  });
 }
 
 /**
@@ -171,14 +148,14 @@ export class IntegratedGradients implements AttributionMethod {
   readonly name = 'integratedGradients';
   /** The resolved options. */
   readonly config: Readonly<{ baseline: number | tf.Tensor; steps: number }>;
-  private readonly classifier: ResolvedClassifier;
+  private readonly classifier: LogitsAdapter;
 
   /**
    * Wraps a classifier (adapter or logits function); the classifier is never modified. A tensor
    * `baseline` is referenced, not copied: keep it alive while the method is used.
    */
   constructor(classifier: ScoringClassifier, options?: IntegratedGradientsOptions) {
-    this.classifier = resolveClassifier('IntegratedGradients', classifier);
+    this.classifier = toLogitsAdapter('IntegratedGradients', classifier);
     this.config = Object.freeze(resolveIgConfig('IntegratedGradients', options));
   }
 

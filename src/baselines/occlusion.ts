@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { finiteNumber, positiveInt } from '../internal/validate';
-import { resolveClassifier, type ScoringClassifier, type ResolvedClassifier } from '../metrics/classifier-fn';
+import { finiteNumber, positiveInt } from '../internal/checks';
+import { toLogitsAdapter } from '../classifier/scoring';
+import type { LogitsAdapter, ScoringClassifier } from '../classifier/types';
 import { explainInChunks, normalizeMaps, prepareExplain, targetOneHot } from './common';
 import type { AttributionMethod, ExplainOptions } from './types';
 
@@ -89,11 +90,11 @@ export class Occlusion implements AttributionMethod {
   readonly name = 'occlusion';
   /** The resolved options. */
   readonly config: Readonly<OcclusionConfig>;
-  private readonly classifier: ResolvedClassifier;
+  private readonly classifier: LogitsAdapter;
 
   /** Wraps a classifier (adapter or logits function); the classifier is never modified. */
   constructor(classifier: ScoringClassifier, options?: OcclusionOptions) {
-    this.classifier = resolveClassifier('Occlusion', classifier);
+    this.classifier = toLogitsAdapter('Occlusion', classifier);
     this.config = Object.freeze(resolveOcclusionConfig(options));
   }
 

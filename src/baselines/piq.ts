@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Interpreter } from '../api/interpreter';
 import { PiqConfigError, PiqStateError } from '../errors';
-import { boolean, describe, isTensor, tidyObject } from '../internal/validate';
-import { resolveClassifier } from '../metrics/classifier-fn';
+import { boolean, describe } from '../internal/checks';
+import { isTensor, tidyObject } from '../internal/tensor-checks';
+import { toLogitsAdapter } from '../classifier/scoring';
 import { normalizeMaps, prepareExplain } from './common';
 import type { AttributionMethod, ExplainOptions } from './types';
 
@@ -117,7 +118,7 @@ export class PiqAttribution implements AttributionMethod {
       isTensor(inputs) && !inputs.isDisposed && inputs.rank === 3 && C === 1 ? tf.expandDims(inputs, 3) : undefined;
     const parts: tf.Tensor3D[] = [];
     try {
-      const ctx = prepareExplain(owner, resolveClassifier(owner, model.classifier), expanded ?? inputs, options);
+      const ctx = prepareExplain(owner, toLogitsAdapter(owner, model.classifier), expanded ?? inputs, options);
       for (let start = 0; start < ctx.count; start += ctx.batchSize) {
         const size = Math.min(ctx.batchSize, ctx.count - start);
         const r = tidyObject(() => {

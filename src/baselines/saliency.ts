@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveClassifier, type ScoringClassifier, type ResolvedClassifier } from '../metrics/classifier-fn';
+import { toLogitsAdapter } from '../classifier/scoring';
+import type { LogitsAdapter, ScoringClassifier } from '../classifier/types';
 import { explainInChunks, normalizeMaps, prepareExplain, reduceChannels, targetGradient, targetOneHot } from './common';
 import type { AttributionMethod, ExplainOptions } from './types';
 
@@ -22,11 +23,11 @@ import type { AttributionMethod, ExplainOptions } from './types';
  */
 export class Saliency implements AttributionMethod {
   readonly name = 'saliency';
-  private readonly classifier: ResolvedClassifier;
+  private readonly classifier: LogitsAdapter;
 
   /** Wraps a classifier (adapter or logits function); the classifier is never modified. */
   constructor(classifier: ScoringClassifier) {
-    this.classifier = resolveClassifier('Saliency', classifier);
+    this.classifier = toLogitsAdapter('Saliency', classifier);
   }
 
   /** Saliency masks `[batch, height, width]` in [0, 1] for inputs `[batch, height, width(, channels)]`. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { finiteNumber, nonNegativeInt, positiveInt } from '../internal/validate';
-import { resolveClassifier, type ScoringClassifier, type ResolvedClassifier } from '../metrics/classifier-fn';
+import { finiteNumber, nonNegativeInt, positiveInt } from '../internal/checks';
+import { toLogitsAdapter } from '../classifier/scoring';
+import type { LogitsAdapter, ScoringClassifier } from '../classifier/types';
 import { explainInChunks, normalizeMaps, prepareExplain, reduceChannels, targetGradient, targetOneHot } from './common';
 import type { AttributionMethod, ExplainOptions } from './types';
 
@@ -74,11 +75,11 @@ export class SmoothGrad implements AttributionMethod {
   readonly name = 'smoothGrad';
   /** The resolved options. */
   readonly config: Readonly<SmoothGradConfig>;
-  private readonly classifier: ResolvedClassifier;
+  private readonly classifier: LogitsAdapter;
 
   /** Wraps a classifier (adapter or logits function); the classifier is never modified. */
   constructor(classifier: ScoringClassifier, options?: SmoothGradOptions) {
-    this.classifier = resolveClassifier('SmoothGrad', classifier);
+    this.classifier = toLogitsAdapter('SmoothGrad', classifier);
     this.config = Object.freeze(resolveSmoothGradConfig(options));
   }
 

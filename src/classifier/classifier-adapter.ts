@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { describe, shapeStr } from '../internal/validate';
-import type { ClassifierAdapter, ClassifierOutputs } from './types';
+import { describe, shapeStr } from '../internal/checks';
+import { checkFeatureBatch, checkInputBatch, type InputBatchChecks } from './input-check';
+import { isClassifierAdapter, type ClassifierAdapter, type ClassifierOutputs } from './types';
 
 /**
  * How to read a classifier's output: raw `'logits'`, `'probabilities'` (a softmax output, turned
@@ -64,6 +65,8 @@ export interface ClassifierAdapterOptions {
 export type ClassifierLike = tfl.LayersModel | GraphModelLike | ClassifierFunction | ClassifierAdapter;
 
 const OWNER = 'toClassifierAdapter';
+/** The adapter checks shapes only: dtype, empty batches and values are the caller's (tfjs models accept int inputs). */
+const RUN_CHECKS: InputBatchChecks = { float32: false, nonEmpty: false };
 
 function isLayersModel(c: unknown): c is tfl.LayersModel {
   return c instanceof tfl.LayersModel;
@@ -78,43 +81,9 @@ function isGraphModel(c: unknown): c is GraphModelLike {
   );
 }
 
-/**
- * Tells whether a value already is a {@link ClassifierAdapter} (structurally: `run`, `logits`, `featureShape`).
- *
- * @example
- * ```ts
- * import { isClassifierAdapter, toClassifierAdapter } from 'piq-tfjs';
- * console.log(isClassifierAdapter(toClassifierAdapter(model))); // true
- * ```
- * @category Classifier
- */
-export function isClassifierAdapter(c: unknown): c is ClassifierAdapter {
-  return (
-    typeof c === 'object' &&
-    c !== null &&
-    typeof (c as ClassifierAdapter).run === 'function' &&
-    typeof (c as ClassifierAdapter).logits === 'function' &&
-    Array.isArray((c as ClassifierAdapter).featureShape)
-  );
-}
-
 function toLogits(out: tf.Tensor, probabilities: boolean): tf.Tensor2D {
   // log(p) are valid logits: softmax(log p) = p. The clip keeps log finite for p = 0.
   return (probabilities ? tf.log(tf.clipByValue(out, 1e-12, 1)) : out) as tf.Tensor2D;
-}
-
-function checkBatch(owner: string, x: tf.Tensor, inputShape: readonly number[]): void {
-  if (!(x instanceof tf.Tensor)) {
-    throw new PiqInputError(`${owner}: 'input' must be a tf.Tensor, got ${describe(x)}.`);
-  }
-  const ok = x.rank === inputShape.length + 1 && inputShape.every((d, i) => d < 0 || x.shape[i + 1] === d);
-  if (!ok) {
-    const missingBatch = x.rank === inputShape.length && inputShape.every((d, i) => d < 0 || x.shape[i] === d);
-    const hint = missingBatch ? ` Add a batch dimension, e.g. tf.expandDims(input, 0).` : '';
-    throw new PiqInputError(
-      `${owner}: 'input' must have shape [batch, ${inputShape.join(', ')}] to match the classifier, got ${shapeStr(x.shape)}.${hint}`,
-    );
-  }
 }
 
 function checkInputShape(value: unknown): number[] {
@@ -124,14 +93,6 @@ function checkInputShape(value: unknown): number[] {
     );
   }
   return [...(value as number[])];
-}
-
-function checkFeatures(owner: string, f: unknown, featureShape: readonly number[]): void {
-  if (!(f instanceof tf.Tensor) || f.rank !== 4 || featureShape.some((d, i) => f.shape[i + 1] !== d)) {
-    throw new PiqInputError(
-      `${owner}: 'features' must have shape [batch, ${featureShape.join(', ')}] (the tapped feature shape), got ${f instanceof tf.Tensor ? shapeStr(f.shape) : describe(f)}.`,
-    );
-  }
 }
 
 function spatialLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
@@ -250,19 +211,19 @@ function fromLayersModel(model: tfl.LayersModel, opts: ClassifierAdapterOptions)
     numClasses,
     featureLayer: tap.name,
     run(x: tf.Tensor): ClassifierOutputs {
-      checkBatch(owner, x, resolvedInput);
+      checkInputBatch(owner, 'input', x, { inputShape: resolvedInput }, RUN_CHECKS);
       return tf.tidy(() => {
         const [f, y] = tapped.apply(x, { training: false }) as tf.Tensor[];
         return { features: f as tf.Tensor4D, logits: toLogits(y as tf.Tensor, probabilities) };
       });
     },
     logits(x: tf.Tensor): tf.Tensor2D {
-      checkBatch('ClassifierAdapter.logits', x, resolvedInput);
+      checkInputBatch('ClassifierAdapter.logits', 'input', x, { inputShape: resolvedInput }, RUN_CHECKS);
       return tf.tidy(() => toLogits(model.apply(x, { training: false }) as tf.Tensor, probabilities));
     },
     head: headFn
       ? (f: tf.Tensor4D) => {
-          checkFeatures('ClassifierAdapter.head', f, featureShape);
+          checkFeatureBatch('ClassifierAdapter.head', f, featureShape);
           return tf.tidy(() => toLogits(headFn(f), probabilities));
         }
       : undefined,
@@ -326,7 +287,7 @@ function probeAdapter(inputShape: number[], fn: (x: tf.Tensor) => { features: tf
     numClasses,
     featureLayer,
     run(x) {
-      checkBatch('ClassifierAdapter.run', x, inputShape);
+      checkInputBatch('ClassifierAdapter.run', 'input', x, { inputShape }, RUN_CHECKS);
       return tf.tidy(() => {
         const o = fn(x);
         // The caller owns what run returns: never hand back their own input tensor.
@@ -335,7 +296,7 @@ function probeAdapter(inputShape: number[], fn: (x: tf.Tensor) => { features: tf
       });
     },
     logits(x) {
-      checkBatch('ClassifierAdapter.logits', x, inputShape);
+      checkInputBatch('ClassifierAdapter.logits', 'input', x, { inputShape }, RUN_CHECKS);
       return tf.tidy(() => {
         const y = fn(x).logits;
         return (y === x ? tf.clone(y) : y) as tf.Tensor2D;

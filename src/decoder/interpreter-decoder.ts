@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
-import { boolean, describe, oneOf, positiveInt, shapeStr } from '../internal/validate';
+import { boolean, describe, oneOf, positiveInt, shapeStr } from '../internal/checks';
 import { BatchNormReluLayer } from './batch-norm-relu';
 
 /**

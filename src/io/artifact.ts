@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqStateError } from '../errors';
-import { describe } from '../internal/validate';
+import { describe } from '../internal/checks';
 
 /** The `format` field of every saved interpreter. */
 export const ARTIFACT_FORMAT = 'piq-interpreter';

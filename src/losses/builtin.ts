@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe, finiteNumber, oneOf } from '../internal/validate';
+import { describe, finiteNumber, oneOf } from '../internal/checks';
 import type { Loss, LossContext } from './types';
 
 /** Mean binary cross-entropy of logits `z` against targets `t` in [0, 1], in the stable form max(z,0) − z·t + log(1 + e^−|z|). */

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
-import { assertFinite, finiteNumber, floatTensor, positiveInt, shapeStr } from '../internal/validate';
-import { argmaxRow, type ScoringClassifier } from './classifier-fn';
-import { prepareContext, type MetricContext } from './context';
+import { finiteNumber, positiveInt, shapeStr } from '../internal/checks';
+import { assertFinite, floatTensor } from '../internal/tensor-checks';
+import type { ScoringClassifier } from '../classifier/types';
+import { argmaxRow, prepareContext, type MetricContext } from './context';
 import type { MetricOptions } from './types';
 
 /**
@@ -115,7 +116,7 @@ export async function runCurve(ctx: MetricContext, mode: 'deletion' | 'insertion
     const maskShape = ctx.layout === 'spatial' ? [size, inputShape[1] as number, inputShape[2] as number, 1] : chunkShape;
 
     // Scored class per example, from the unperturbed input.
-    const probsX = tf.tidy(() => tf.softmax(ctx.resolved.logits(tf.slice(ctx.inputs, start, size))));
+    const probsX = tf.tidy(() => tf.softmax(ctx.classifier.logits(tf.slice(ctx.inputs, start, size))));
     const maskChunk = tf.slice(ctx.masks, start, size);
     let px: Float32Array;
     let maskData: Float32Array;
@@ -146,7 +147,7 @@ export async function runCurve(ctx: MetricContext, mode: 'deletion' | 'insertion
           const top = tf.reshape(tf.cast(tf.less(rankTensor, tf.scalar(count, 'int32')), 'float32'), maskShape);
           const rest = tf.sub(1, top);
           const perturbed = mode === 'deletion' ? tf.add(tf.mul(x, rest), tf.mul(base, top)) : tf.add(tf.mul(base, rest), tf.mul(x, top));
-          return tf.softmax(ctx.resolved.logits(perturbed));
+          return tf.softmax(ctx.classifier.logits(perturbed));
         });
         let p: Float32Array;
         try {

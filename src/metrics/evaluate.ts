@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe, finiteNumber, oneOf } from '../internal/validate';
-import type { ScoringClassifier } from './classifier-fn';
+import { describe, finiteNumber, oneOf } from '../internal/checks';
+import type { ScoringClassifier } from '../classifier/types';
 import { perExample, perturbationScores, prepareContext, toResult } from './context';
 import { resolveCurveConfig, runCurve, type CurveOptions } from './curves';
 import { maskIoU, pointingGame } from './localization';

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ScoringClassifier } from './classifier-fn';
+import type { ScoringClassifier } from '../classifier/types';
 import { perExample, perturbationScores, prepareContext, toResult } from './context';
 import type { MetricOptions, MetricResult } from './types';
 

@@ -1,5 +1,5 @@
 // Faithfulness metrics (L2): pure scoring of interpretation masks on (classifier, inputs, masks).
-export type { ScoringClassifier, LogitsFunction } from './classifier-fn';
+export type { ScoringClassifier, LogitsFunction } from '../classifier/types';
 export { DEFAULT_METRIC_OPTIONS, METRIC_NAMES } from './types';
 export type { MetricName, MetricOptions, MetricResult } from './types';
 export { averageDrop, averageGain, averageIncrease, faithfulness, inputFidelity } from './faithfulness';

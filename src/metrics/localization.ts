@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
-import { finiteNumber, shapeStr } from '../internal/validate';
+import { finiteNumber, shapeStr } from '../internal/checks';
 import { toResult } from './context';
 import { assertUnitRange } from './masks';
 import { checkMaskBatch } from './mask-statistics';

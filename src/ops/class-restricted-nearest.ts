@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { describe, floatTensor, rankIn, shapeStr, tensorArg } from '../internal/validate';
+import { describe, shapeStr } from '../internal/checks';
+import { floatTensor, rankIn, tensorArg } from '../internal/tensor-checks';
 import { customGradient } from './custom-grad';
 import { squaredDistances } from './squared-distances';
 

@@ -1,5 +1,5 @@
 import { PiqConfigError, PiqInputError } from '../errors';
-import { describe, nonNegativeInt, oneOf, positiveInt } from '../internal/validate';
+import { describe, nonNegativeInt, oneOf, positiveInt } from '../internal/checks';
 
 /**
  * Where the shared rows sit in the codebook: after the class blocks (`'last'`, as the

@@ -1,16 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
-import {
-  boolean,
-  describe,
-  finiteNumber,
-  floatTensor,
-  nonNegativeInt,
-  oneOf,
-  positiveInt,
-  shapeStr,
-  tensorArg,
-} from '../internal/validate';
+import { boolean, describe, finiteNumber, nonNegativeInt, oneOf, positiveInt, shapeStr } from '../internal/checks';
+import { floatTensor, tensorArg } from '../internal/tensor-checks';
+import { mulberry32, shuffleInPlace } from '../internal/random';
 import { classRestrictedQuantize } from '../ops/class-restricted-nearest';
 import { selectRows, sumRowsByIndex } from '../ops/select-rows';
 import { stopGradient, straightThrough } from '../ops/straight-through';
@@ -240,29 +232,6 @@ const W = {
   initialized: 'quantizer/initialized',
   steps: 'quantizer/steps',
 } as const;
-
-/** Small seeded PRNG (mulberry32) for the host-side sampling of data / k-means init. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffled(values: number[], rand: () => number): number[] {
-  const a = values.slice();
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = a[i] as number;
-    a[i] = a[j] as number;
-    a[j] = t;
-  }
-  return a;
-}
 
 function perplexityOfCounts(counts: ArrayLike<number>): number {
   let total = 0;
@@ -544,7 +513,7 @@ export class VectorQuantizer {
     }
     const seedRows = (rows: number[], positions: number[]): void => {
       if (positions.length === 0) return;
-      const order = shuffled(positions, rand);
+      const order = shuffleInPlace(positions.slice(), rand);
       rows.forEach((row, i) => {
         const pos = order[i % order.length] as number;
         codebook.set(data.subarray(pos * D, pos * D + D), row * D);

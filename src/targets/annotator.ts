@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { boolean, describe, finiteNumber, floatTensor, positiveInt, rankIn, shapeStr } from '../internal/validate';
+import { boolean, describe, finiteNumber, positiveInt, shapeStr } from '../internal/checks';
+import { floatTensor, rankIn } from '../internal/tensor-checks';
 import type { Target } from './targets';
 
 /**

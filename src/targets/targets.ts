@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe, finiteNumber, floatTensor, rankIn } from '../internal/validate';
+import { describe, finiteNumber } from '../internal/checks';
+import { createRegistry } from '../internal/registry';
+import { floatTensor, rankIn } from '../internal/tensor-checks';
 
 /**
  * What a mask-mode interpreter learns to output: a function of the input batch (and the
@@ -85,11 +87,10 @@ export function inputTarget(): Target {
  */
 export type TargetFactory = (config: Record<string, unknown>) => Target;
 
-const targets = new Map<string, TargetFactory>([
+const registry = createRegistry<Target>({ register: 'registerTarget', create: 'createTarget', noun: 'target', type: 'Target' }, [
   ['energyMask', (c) => energyMask(c as EnergyMaskOptions)],
   ['input', () => inputTarget()],
 ]);
-const BUILTIN_TARGETS = new Set(targets.keys());
 
 /**
  * Registers a target factory so interpreters trained with it can be saved and loaded by name.
@@ -106,10 +107,7 @@ const BUILTIN_TARGETS = new Set(targets.keys());
  * @category Targets
  */
 export function registerTarget(name: string, factory: TargetFactory): void {
-  if (typeof name !== 'string' || name.length === 0) throw new PiqConfigError(`registerTarget: 'name' must be a non-empty string, got ${describe(name)}.`);
-  if (typeof factory !== 'function') throw new PiqConfigError(`registerTarget: 'factory' must be a function (config) => Target, got ${describe(factory)}.`);
-  if (BUILTIN_TARGETS.has(name)) throw new PiqConfigError(`registerTarget: 'name' must not be a built-in target name, got '${name}'. Choose another name.`);
-  targets.set(name, factory);
+  registry.register(name, factory);
 }
 
 /**
@@ -122,12 +120,5 @@ export function registerTarget(name: string, factory: TargetFactory): void {
  * @category Targets
  */
 export function createTarget(name: string, config: Record<string, unknown> = {}): Target {
-  const f = typeof name === 'string' ? targets.get(name) : undefined;
-  if (!f) {
-    throw new PiqConfigError(`createTarget: 'name' must be a registered target (${[...targets.keys()].map((n) => `'${n}'`).join(', ')}), got ${describe(name)}. Call registerTarget first.`);
-  }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new PiqConfigError(`createTarget: 'config' must be a JSON object (what Target.getConfig() returned), got ${describe(config)}.`);
-  }
-  return f(config);
+  return registry.create(name, config);
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierAdapter } from '../classifier/types';
 import type { InterpreterDecoder } from '../decoder/interpreter-decoder';
 import { PiqConfigError, PiqStateError } from '../errors';
-import { tidyObject } from '../internal/validate';
+import { tidyObject } from '../internal/tensor-checks';
 import type { CombinedLoss } from '../losses/registry';
 import type { LossContext } from '../losses/types';
 import type { VectorQuantizer } from '../quantizer/vector-quantizer';
@@ -169,6 +169,15 @@ export class PiqModel {
   /** One forward pass from the input (runs the classifier first). */
   forward(x: tf.Tensor4D, training = false): PiqForwardResult {
     return tidyObject(() => this.forwardFrom(x, this.classify(x), training));
+  }
+
+  /**
+   * The classifier's decision on the interpretation of a forward pass, `[batch]` int32: where it
+   * equals `fwd.predictedClass` the interpretation is faithful (input fidelity).
+   */
+  interpretationClass(fwd: Pick<PiqForwardResult, 'interpretation'>): tf.Tensor1D {
+    this.check('interpretationClass');
+    return tf.tidy(() => tf.argMax(this.classifier.logits(fwd.interpretation), -1) as tf.Tensor1D);
   }
 
   /** The {@link LossContext} of a forward pass; `target` is the step's target tensor. */

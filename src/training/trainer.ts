@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { checkInputBatch } from '../classifier/input-check';
+import { decisionAgreement } from '../classifier/scoring';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
-import { boolean, describe, finiteNumber, oneOf, positiveInt, shapeStr } from '../internal/validate';
+import { boolean, describe, finiteNumber, oneOf, positiveInt, shapeStr } from '../internal/checks';
 import { decodeArtifacts, encodeArtifacts, loadHandler, saveHandler, type SaveDestination } from '../io/artifact';
-import { epochBatches, mulberry32, type DataSource } from './data';
+import { mulberry32 } from '../internal/random';
+import { epochBatches, type DataSource } from './data';
 import { PiqModel } from './piq-model';
 
 /**
@@ -463,19 +466,9 @@ export class Trainer {
     return this.learningRate;
   }
 
-  private checkBatch(x: tf.Tensor, owner: string = OWNER, name = "each batch of 'data'"): void {
-    const shape = this.model.classifier.inputShape;
-    if (x instanceof tf.Tensor && x.isDisposed) {
-      throw new PiqInputError(`${owner}: '${name}' is a disposed tensor. Pass a live tensor.`);
-    }
-    if (!(x instanceof tf.Tensor) || x.rank !== shape.length + 1 || shape.some((d, i) => x.shape[i + 1] !== d)) {
-      throw new PiqInputError(
-        `${owner}: ${name.startsWith('each') ? name : `'${name}'`} must have shape [batch, ${shape.join(', ')}] to match the classifier, got ${x instanceof tf.Tensor ? shapeStr(x.shape) : describe(x)}.`,
-      );
-    }
-    if (x.dtype !== 'float32') {
-      throw new PiqInputError(`${owner}: ${name.startsWith('each') ? name : `'${name}'`} must have dtype float32, got ${x.dtype}. Cast it with tf.cast(x, 'float32').`);
-    }
+  /** The classifier's input check, for one batch (float32, its input shape). */
+  private checkBatch(x: unknown, owner: string = OWNER, name = "each batch of 'data'"): void {
+    checkInputBatch(owner, name, x, this.model.classifier, { nonEmpty: false });
   }
 
   /**
@@ -548,14 +541,16 @@ export class Trainer {
           const target = model.target.compute(batch, { predictedClass: cls.predictedClass });
           const fwd = model.forwardFrom(batch, cls, false);
           const { total, terms } = model.loss.compute(model.lossContext(batch, target, fwd));
-          const agree = tf.sum(tf.cast(tf.equal(tf.argMax(model.classifier.logits(fwd.interpretation), -1), fwd.predictedClass), 'float32'));
           const names = ['total', ...Object.keys(terms)];
-          return { names, values: tf.stack([total, ...Object.values(terms), agree]) };
+          // One read-back: the loss terms, then the decisions on the inputs and on the interpretations.
+          const decisions = tf.cast(tf.concat([fwd.predictedClass, model.interpretationClass(fwd)]), 'float32');
+          return { names, values: tf.concat([tf.stack([total, ...Object.values(terms)]), decisions]) };
         });
         const vals = await out.values.data();
         out.values.dispose();
         out.names.forEach((name, i) => (sums[name] = (sums[name] ?? 0) + (vals[i] as number) * b));
-        kept += vals[out.names.length] as number;
+        const at = out.names.length;
+        kept += decisionAgreement(vals.subarray(at, at + b), vals.subarray(at + b, at + 2 * b)).reduce((a, v) => a + v, 0);
         n += b;
       } finally {
         if (owned) batch.dispose();
@@ -573,8 +568,7 @@ export class Trainer {
     this.checkState('fit');
     const o = resolveFit(options);
     if (data instanceof tf.Tensor) {
-      this.checkBatch(data, OWNER, 'data');
-      if (data.shape[0] === 0) throw new PiqInputError(`${OWNER}: 'data' must contain at least one example, got shape ${shapeStr(data.shape)}.`);
+      checkInputBatch(OWNER, 'data', data, this.model.classifier);
     } else if (data === null || typeof data !== 'object') {
       throw new PiqInputError(`${OWNER}: 'data' must be a tf.Tensor4D, an array of batches, an (async) iterable or a tf.data dataset, got ${describe(data)}.`);
     }

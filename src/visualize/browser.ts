@@ -1,6 +1,7 @@
 import { PiqInputError, PiqStateError } from '../errors';
 import type { CanvasLike, ImageDataLike, RgbaImage } from './types';
-import { booleanOption, finiteOption, optionsObject, rgbaImage } from './validate';
+import { boolean, finiteNumber, optionsObject } from '../internal/checks';
+import { rgbaImage } from './validate';
 
 type ImageDataConstructor = new (data: Uint8ClampedArray, width: number, height: number) => ImageDataLike;
 
@@ -118,9 +119,9 @@ export function drawToCanvas(image: RgbaImage, canvas: CanvasLike, options?: Dra
   const owner = 'drawToCanvas';
   const o = optionsObject(owner, options);
   const config: DrawToCanvasConfig = {
-    resize: booleanOption(owner, 'resize', o.resize ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.resize),
-    x: finiteOption(owner, 'x', o.x ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.x),
-    y: finiteOption(owner, 'y', o.y ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.y),
+    resize: boolean(owner, 'resize', o.resize ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.resize),
+    x: finiteNumber(owner, 'x', o.x ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.x),
+    y: finiteNumber(owner, 'y', o.y ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.y),
   };
   if (canvas === null || typeof canvas !== 'object' || typeof (canvas as Partial<CanvasLike>).getContext !== 'function') {
     throw new PiqInputError(`${owner}: 'canvas' must have a getContext method (a canvas or OffscreenCanvas), got ${canvas === null ? 'null' : typeof canvas}.`);

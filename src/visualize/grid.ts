@@ -1,6 +1,7 @@
 import { PiqInputError } from '../errors';
 import type { RgbaColor, RgbaImage } from './types';
-import { checkPixelCount, describeValue, nonNegativeIntOption, optionsObject, rgbaColor, rgbaImage } from './validate';
+import { describe, nonNegativeInt, optionsObject } from '../internal/checks';
+import { checkPixelCount, rgbaColor, rgbaImage } from './validate';
 
 /**
  * Options of {@link grid}.
@@ -82,7 +83,7 @@ export function grid(images: RgbaImage[][], options?: GridOptions): RgbaImage {
   const owner = 'grid';
   if (!Array.isArray(images) || images.length === 0) {
     throw new PiqInputError(
-      `${owner}: 'images' must be a non-empty array of rows (RgbaImage[][]), got ${describeValue(images)}. Wrap a single row as [row].`,
+      `${owner}: 'images' must be a non-empty array of rows (RgbaImage[][]), got ${describe(images)}. Wrap a single row as [row].`,
     );
   }
   let cellW = 0;
@@ -90,7 +91,7 @@ export function grid(images: RgbaImage[][], options?: GridOptions): RgbaImage {
   let columns = 0;
   images.forEach((row, r) => {
     if (!Array.isArray(row) || row.length === 0) {
-      throw new PiqInputError(`${owner}: 'images[${r}]' must be a non-empty array of RgbaImage, got ${describeValue(row)}.`);
+      throw new PiqInputError(`${owner}: 'images[${r}]' must be a non-empty array of RgbaImage, got ${describe(row)}.`);
     }
     columns = Math.max(columns, row.length);
     row.forEach((img, c) => {
@@ -101,7 +102,7 @@ export function grid(images: RgbaImage[][], options?: GridOptions): RgbaImage {
   });
   const o = optionsObject(owner, options);
   const config: GridConfig = {
-    padding: nonNegativeIntOption(owner, 'padding', o.padding ?? DEFAULT_GRID_OPTIONS.padding),
+    padding: nonNegativeInt(owner, 'padding', o.padding ?? DEFAULT_GRID_OPTIONS.padding),
     background: rgbaColor(owner, 'background', o.background ?? DEFAULT_GRID_OPTIONS.background),
   };
   const pad = config.padding;

@@ -1,7 +1,8 @@
 import { resolveLut, type Colormap, type ColormapName } from './colormap';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { checkPixelCount, dimension, numericArray, optionsObject, unitInterval } from './validate';
+import { dimension, optionsObject } from '../internal/checks';
+import { checkPixelCount, numericArray, unitInterval } from './validate';
 
 /**
  * Options of {@link heatmap}.

@@ -4,7 +4,8 @@ import { paintLut } from './heatmap';
 import { rangeBound, resolveRange } from './normalize';
 import { toRgbaFor } from './to-rgba';
 import type { NumericArray, RgbaImage } from './types';
-import { numericArray, optionsObject, rgbaImage, unitInterval } from './validate';
+import { optionsObject } from '../internal/checks';
+import { numericArray, rgbaImage, unitInterval } from './validate';
 
 /**
  * Options of {@link overlay}.

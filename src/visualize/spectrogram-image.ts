@@ -3,7 +3,8 @@ import { type Colormap, type ColormapName, resolveLut } from './colormap';
 import { paintLut } from './heatmap';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { checkPixelCount, describeValue, dimension, numericArray, oneOfOption, optionsObject, unitInterval } from './validate';
+import { describe, dimension, oneOf, optionsObject } from '../internal/checks';
+import { checkPixelCount, numericArray, unitInterval } from './validate';
 
 /**
  * How {@link spectrogramImage} transforms values before colour mapping:
@@ -174,14 +175,14 @@ export function spectrogramImage(
   const o = optionsObject(owner, options);
   const config: SpectrogramImageConfig = {
     colormap: o.colormap ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.colormap,
-    scale: oneOfOption(owner, 'scale', o.scale ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.scale, SPECTROGRAM_SCALES),
+    scale: oneOf(owner, 'scale', o.scale ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.scale, SPECTROGRAM_SCALES),
     topDb: o.topDb ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.topDb,
     min: rangeBound(owner, 'min', o.min ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.min),
     max: rangeBound(owner, 'max', o.max ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.max),
     alpha: unitInterval(owner, 'alpha', o.alpha ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.alpha),
   };
   if (typeof config.topDb !== 'number' || Number.isNaN(config.topDb) || !(config.topDb > 0)) {
-    throw new PiqConfigError(`${owner}: 'topDb' must be a positive number (Infinity to keep all), got ${describeValue(config.topDb)}.`);
+    throw new PiqConfigError(`${owner}: 'topDb' must be a positive number (Infinity to keep all), got ${describe(config.topDb)}.`);
   }
   const lut = resolveLut(owner, 'colormap', config.colormap);
   const vals = config.scale === 'linear' ? raw : toDecibels(raw, config.scale, config.topDb);

@@ -1,7 +1,8 @@
 import { PiqInputError } from '../errors';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { checkPixelCount, describeValue, dimension, numericArray, optionsObject } from './validate';
+import { describe, dimension, optionsObject } from '../internal/checks';
+import { checkPixelCount, numericArray } from './validate';
 
 /**
  * Options of {@link toRgba}.
@@ -104,7 +105,7 @@ export function toRgbaFor(
   const w = dimension(owner, 'width', width);
   const h = dimension(owner, 'height', height);
   if (channels !== 1 && channels !== 3 && channels !== 4) {
-    throw new PiqInputError(`${owner}: 'channels' must be 1, 3 or 4, got ${describeValue(channels)}.`);
+    throw new PiqInputError(`${owner}: 'channels' must be 1, 3 or 4, got ${describe(channels)}.`);
   }
   checkPixelCount(owner, w, h, 'Pass smaller sizes.');
   const vals = numericArray(owner, imageName, image, w * h * channels, `width * height * channels`);

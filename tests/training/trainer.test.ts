@@ -9,7 +9,7 @@ import { readCheckpointState, Trainer } from '../../src/training/trainer';
 import { reconstructionLoss } from '../../src/losses/builtin';
 import { decodeArtifacts } from '../../src/io/artifact';
 import { fileSystem } from '../../src/node';
-import { mulberry32 } from '../../src/training/data';
+import { mulberry32 } from '../../src/internal/random';
 import { expectNoTensorLeak, expectThrowsWithoutLeak } from '../helpers';
 import { memoryHandler } from '../fixtures/memory-handler';
 import { makeRun, RUN_STEPS, weightArrays } from '../fixtures/checkpoint-run';

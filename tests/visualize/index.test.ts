@@ -17,10 +17,16 @@ describe('piq-tfjs/visualize entry', () => {
         expect(s.startsWith('.') || s === 'fast-png', `${file} imports ${s}`).toBe(true);
         expect(s, `${file} imports ${s}`).not.toMatch(/^(node:|@tensorflow)/);
       }
-      // Only src/errors.ts is shared with the rest of the library.
-      for (const s of specifiers.filter((x) => x.startsWith('..'))) expect(s).toBe('../errors');
+      // Only src/errors.ts and the tfjs-free src/internal/checks.ts are shared with the rest of the library.
+      for (const s of specifiers.filter((x) => x.startsWith('..'))) expect(['../errors', '../internal/checks']).toContain(s);
     }
     expect(seen).toBeGreaterThan(20);
+    for (const shared of ['../errors.ts', '../internal/checks.ts']) {
+      // Comments (TSDoc examples import from 'piq-tfjs') are not imports.
+      const text = readFileSync(join(SRC, shared), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      const specifiers = [...text.matchAll(/^(?:import|export)\b[^;]*?from\s+'([^']+)'/gm)].map((m) => m[1] as string);
+      expect(specifiers.every((s) => s === '../errors'), `${shared} imports ${specifiers.join(', ')}`).toBe(true);
+    }
   });
 
   it('exports every function and default-options constant of the area', () => {
