@@ -35,8 +35,8 @@ export {
   type AllowedRowsOptions,
   type SearchTable,
 } from './quantizer/codebook-layout';
+export { VectorQuantizer } from './quantizer/vector-quantizer';
 export {
-  VectorQuantizer,
   DEFAULT_VECTOR_QUANTIZER_OPTIONS,
   DEFAULT_QUANTIZE_OPTIONS,
   type VectorQuantizerOptions,
@@ -46,9 +46,8 @@ export {
   type PostStepOptions,
   type CodebookInit,
   type CodebookUpdate,
-  type ClassCodeUsage,
-  type CodebookUsage,
-} from './quantizer/vector-quantizer';
+} from './quantizer/vector-quantizer-options';
+export type { ClassCodeUsage, CodebookUsage } from './quantizer/codebook';
 export {
   InterpreterDecoder,
   DEFAULT_INTERPRETER_DECODER,

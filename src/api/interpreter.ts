@@ -12,7 +12,8 @@ import { codebookLoss, commitmentLoss, maskTargetLoss, reconstructionLoss } from
 import { combineLosses, lossesFromSpec, type LossSpec } from '../losses/registry';
 import type { WeightedLoss } from '../losses/types';
 import type { CodebookLayoutOptions } from '../quantizer/codebook-layout';
-import { VectorQuantizer, type VectorQuantizerConfig, type VectorQuantizerOptions } from '../quantizer/vector-quantizer';
+import { VectorQuantizer } from '../quantizer/vector-quantizer';
+import type { VectorQuantizerConfig, VectorQuantizerOptions } from '../quantizer/vector-quantizer-options';
 import { createTarget, inputTarget, type Target } from '../targets/targets';
 import type { DataSource } from '../training/data';
 import { PiqModel, type InterpreterMode } from '../training/piq-model';

@@ -1,7 +1,7 @@
 // Shared argument checks on plain values. Every public entry point validates once, at its boundary,
 // with messages of the form `<owner>: '<name>' must <expected>, got <actual>. <fix>`.
 // No tfjs import (also at run time): the visualize subpath uses this module and must not load tfjs.
-import { PiqConfigError, PiqInputError } from '../errors';
+import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
 
 /** Whether a value looks like a tf.Tensor (checked by shape, so this module never imports tfjs). */
 function tensorLike(value: object): value is { dtype: string; shape: number[] } {
@@ -111,4 +111,12 @@ export function checkFiniteArray(owner: string, name: string, data: ArrayLike<nu
       );
     }
   }
+}
+
+/**
+ * The one dispose guard: throws PiqStateError `<Owner>.<method>: the <what> was disposed. <fix>`
+ * when an object is used after its `dispose()`.
+ */
+export function assertLive(disposed: boolean, owner: string, method: string, what: string, fix: string): void {
+  if (disposed) throw new PiqStateError(`${owner}.${method}: the ${what} was disposed. ${fix}`);
 }
