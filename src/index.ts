@@ -48,15 +48,15 @@ export {
   type CodebookUpdate,
 } from './quantizer/vector-quantizer-options';
 export type { ClassCodeUsage, CodebookUsage } from './quantizer/codebook';
+export { InterpreterDecoder } from './decoder/interpreter-decoder';
 export {
-  InterpreterDecoder,
   DEFAULT_INTERPRETER_DECODER,
   resolveInterpreterDecoderConfig,
   upsamplingPlan,
   type InterpreterDecoderOptions,
   type InterpreterDecoderConfig,
   type DecoderPreset,
-} from './decoder/interpreter-decoder';
+} from './decoder/decoder-config';
 export { BatchNormReluLayer, type BatchNormReluLayerArgs } from './decoder/batch-norm-relu';
 export {
   toClassifierAdapter,
