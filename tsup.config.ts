@@ -1,8 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // Three entry points: the core (browser-safe), visualize (browser-safe) and node (file system IO).
-  entry: { index: 'src/index.ts', visualize: 'src/visualize/index.ts', node: 'src/node/index.ts' },
+  // Four entry points: the core, audio and visualize (browser-safe) and node (file system IO).
+  entry: { index: 'src/index.ts', audio: 'src/audio/index.ts', visualize: 'src/visualize/index.ts', node: 'src/node/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

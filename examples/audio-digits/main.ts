@@ -9,15 +9,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
   createInterpreter,
-  encodeWav,
   energyMask,
   maskTargetLoss,
   codebookLoss,
   commitmentLoss,
   evaluateInterpretations,
-  interpretationToWaveform,
-  spectrogram,
 } from 'piq-tfjs';
+import { encodeWav, interpretationToWaveform, spectrogram } from 'piq-tfjs/audio';
 import { encodePng, grid, spectrogramImage, type RgbaImage } from 'piq-tfjs/visualize';
 import { parseArgs, pickBackend, progressBar, log } from '../shared/cli';
 import { fitLength, listClips, mixClips, overlapPairs, peakNormalize, readClip, splitClips, type Clip } from './dataset';
@@ -160,7 +158,7 @@ async function main(): Promise<void> {
       bar.set(p.batch, `loss ${p.loss.total?.toFixed(3)} (mask ${p.loss.maskTarget?.toFixed(3)}) perplexity ${p.perplexity.toFixed(1)}`);
     },
     onEpochEnd: (e) => {
-      bar.done(`val FidIn ${pct(e.validation?.FidIn ?? NaN)}`);
+      bar.done(`val input fidelity ${pct(e.validation?.inputFidelity ?? NaN)}`);
       if (e.epoch + 1 < epochs) bar = progressBar(`interpreter epoch ${e.epoch + 2}`, steps);
     },
   });
@@ -269,7 +267,7 @@ async function main(): Promise<void> {
     overlapKeptDominant: overlap.keptDominantLabel,
     overlap,
     interpreter: { ...summary, epochs, batchSize, learningRate: 1e-3 },
-    validation: history.epochs.map((e) => ({ epoch: e.epoch, FidIn: e.validation?.FidIn, loss: e.validation?.loss })),
+    validation: history.epochs.map((e) => ({ epoch: e.epoch, inputFidelity: e.validation?.inputFidelity, loss: e.validation?.loss })),
     lossCurve,
     timings,
     seconds,

@@ -11,6 +11,7 @@ export default defineConfig({
   publicDir: here('public'),
   resolve: {
     alias: [
+      { find: /^piq-tfjs\/audio$/, replacement: here('../../src/audio/index.ts') },
       { find: /^piq-tfjs\/visualize$/, replacement: here('../../src/visualize/index.ts') },
       { find: /^piq-tfjs$/, replacement: here('../../src/index.ts') },
     ],

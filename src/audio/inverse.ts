@@ -11,7 +11,7 @@ import {
   type SpectrogramCompression,
   type SpectrogramConfig,
   type SpectrogramOptions,
-} from './spectrogram';
+} from './spectrogram-config';
 
 /**
  * Options of {@link invertSpectrogram}: the settings the spectrogram was computed with (the
@@ -53,7 +53,7 @@ export interface InterpretationToWaveformOptions extends InvertSpectrogramOption
  *
  * @example
  * ```ts
- * import { DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS } from 'piq-tfjs';
+ * import { DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS } from 'piq-tfjs/audio';
  * console.log(DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS.mode); // 'reference'
  * ```
  * @category Audio
@@ -210,7 +210,7 @@ function istft(
  *
  * @example
  * ```ts
- * import { spectrogram, invertSpectrogram } from 'piq-tfjs';
+ * import { spectrogram, invertSpectrogram } from 'piq-tfjs/audio';
  * const x = Float32Array.from({ length: 4000 }, (_, i) => Math.sin(i / 10));
  * const s = spectrogram(x, { nFFT: 256, hop: 64 });
  * const y = invertSpectrogram(s.magnitude, s.phase, { ...s.config, length: s.numSamples });
@@ -253,7 +253,7 @@ export function invertSpectrogram(magnitude: tf.Tensor, phase: tf.Tensor, option
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { spectrogram, interpretationToWaveform, ESC50_SPECTROGRAM_PRESET } from 'piq-tfjs';
+ * import { spectrogram, interpretationToWaveform, ESC50_SPECTROGRAM_PRESET } from 'piq-tfjs/audio';
  * const s = spectrogram(new Float32Array(16000).map(() => Math.random() - 0.5), ESC50_SPECTROGRAM_PRESET);
  * const mask = tf.onesLike(s.magnitude); // a real mask comes from the interpreter
  * const audio = interpretationToWaveform(mask, s.magnitude, s.phase, { ...s.config, length: s.numSamples, mode: 'reference' });

@@ -23,7 +23,7 @@ export interface ResampleOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_RESAMPLE_OPTIONS } from 'piq-tfjs';
+ * import { DEFAULT_RESAMPLE_OPTIONS } from 'piq-tfjs/audio';
  * console.log(DEFAULT_RESAMPLE_OPTIONS.zeroCrossings); // 32
  * ```
  * @category Audio
@@ -64,7 +64,7 @@ const MAX_PHASES = 4096;
  *
  * @example
  * ```ts
- * import { resample } from 'piq-tfjs';
+ * import { resample } from 'piq-tfjs/audio';
  * const x = Float32Array.from({ length: 44100 }, (_, i) => Math.sin((2 * Math.PI * 440 * i) / 44100));
  * const y = resample(x, 44100, 16000);
  * console.log(y.length); // 16000, still a 440 Hz sine of amplitude 1

@@ -47,7 +47,7 @@ export interface EncodeWavOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_ENCODE_WAV_OPTIONS } from 'piq-tfjs';
+ * import { DEFAULT_ENCODE_WAV_OPTIONS } from 'piq-tfjs/audio';
  * console.log(DEFAULT_ENCODE_WAV_OPTIONS.format); // 'pcm16'
  * ```
  * @category Audio
@@ -91,7 +91,7 @@ const FORMATS: readonly WavFormat[] = ['pcm16', 'float32'];
  * @example
  * ```ts
  * import { readFileSync } from 'node:fs';
- * import { decodeWav, downmixToMono } from 'piq-tfjs';
+ * import { decodeWav, downmixToMono } from 'piq-tfjs/audio';
  * const { sampleRate, channels } = decodeWav(readFileSync('0_george_0.wav'));
  * console.log(sampleRate, channels.length); // 8000 1
  * const mono = downmixToMono(channels);
@@ -157,7 +157,7 @@ export function decodeWav(bytes: Uint8Array): DecodeWavResult {
  *
  * @example
  * ```ts
- * import { downmixToMono } from 'piq-tfjs';
+ * import { downmixToMono } from 'piq-tfjs/audio';
  * console.log(downmixToMono([new Float32Array([1, 0]), new Float32Array([0, 0])])); // Float32Array [0.5, 0]
  * ```
  * @category Audio
@@ -190,7 +190,7 @@ export function downmixToMono(channels: Float32Array[]): Float32Array {
  *
  * @example
  * ```ts
- * import { encodeWav, decodeWav } from 'piq-tfjs';
+ * import { encodeWav, decodeWav } from 'piq-tfjs/audio';
  * const bytes = encodeWav(new Float32Array([0, 0.5, -0.5]), 8000, { format: 'pcm16' });
  * console.log(bytes.length, decodeWav(bytes).channels[0]); // 50 Float32Array [0, 0.5, -0.5]
  * ```

@@ -43,7 +43,7 @@ function weightBytes(data: tf.io.WeightData | undefined): Uint8Array[] {
 }
 
 /** JSON-stable stringify (sorted keys) so the checksum does not depend on key order. */
-export function stableStringify(v: unknown): string {
+function stableStringify(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
   const o = v as Record<string, unknown>;
@@ -55,13 +55,43 @@ export function stableStringify(v: unknown): string {
 }
 
 /** The checksum stored in an artifact: CRC-32 over the config JSON, the weight specs and the weight bytes. */
-export function artifactChecksum(config: unknown, specs: tf.io.WeightsManifestEntry[], data: tf.io.WeightData | undefined): string {
+function artifactChecksum(config: unknown, specs: tf.io.WeightsManifestEntry[], data: tf.io.WeightData | undefined): string {
   const enc = new TextEncoder();
   return crc32([enc.encode(stableStringify(config)), enc.encode(stableStringify(specs)), ...weightBytes(data)]);
 }
 
+/**
+ * Writes an artifact: resolves the destination's handler, checks that it can save, encodes
+ * `config` and `weights` (checksummed, with the format version) and saves. The caller keeps
+ * ownership of `weights`.
+ */
+export async function writeArtifact(
+  owner: string,
+  destination: SaveDestination,
+  artifact: { config: unknown; weights: Record<string, tf.Tensor>; generatedBy: string },
+  name = 'destination',
+): Promise<tf.io.SaveResult> {
+  const handler = saveHandler(owner, destination, name);
+  if (typeof handler.save !== 'function') throw new PiqConfigError(`${owner}: the handler for '${name}' cannot save. Pass a tf.io.IOHandler with save().`);
+  return handler.save(await encodeArtifacts(artifact.config, artifact.weights, artifact.generatedBy));
+}
+
+/**
+ * Reads an artifact: resolves the source's handler, checks that it can load, loads and decodes it
+ * (format, version, size and checksum verified). The caller owns the returned weights.
+ */
+export async function readArtifact(
+  owner: string,
+  source: SaveDestination,
+  name = 'source',
+): Promise<{ config: unknown; weights: Record<string, tf.Tensor> }> {
+  const handler = loadHandler(owner, source, name);
+  if (typeof handler.load !== 'function') throw new PiqConfigError(`${owner}: the handler for '${name}' cannot load. Pass a tf.io.IOHandler with load().`);
+  return decodeArtifacts(owner, await handler.load());
+}
+
 /** Encodes named weights and a JSON config into tf.io ModelArtifacts of our format. */
-export async function encodeArtifacts(config: unknown, weights: Record<string, tf.Tensor>, generatedBy: string): Promise<tf.io.ModelArtifacts> {
+async function encodeArtifacts(config: unknown, weights: Record<string, tf.Tensor>, generatedBy: string): Promise<tf.io.ModelArtifacts> {
   const names = Object.keys(weights).sort();
   const { data, specs } = await tf.io.encodeWeights(names.map((name) => ({ name, tensor: weights[name] as tf.Tensor })));
   const checksum = artifactChecksum(config, specs, data);
@@ -76,7 +106,7 @@ export async function encodeArtifacts(config: unknown, weights: Record<string, t
 }
 
 /** Validates and decodes artifacts of our format. Throws PiqStateError on anything unexpected. */
-export function decodeArtifacts(owner: string, artifacts: tf.io.ModelArtifacts | undefined): { config: unknown; weights: Record<string, tf.Tensor> } {
+function decodeArtifacts(owner: string, artifacts: tf.io.ModelArtifacts | undefined): { config: unknown; weights: Record<string, tf.Tensor> } {
   if (!artifacts || typeof artifacts !== 'object') {
     throw new PiqStateError(`${owner}: 'source' must return model artifacts from load(), got ${describe(artifacts)}. Check the path or URL.`);
   }

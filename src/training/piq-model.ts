@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierAdapter } from '../classifier/types';
 import type { InterpreterDecoder } from '../decoder/interpreter-decoder';
 import { PiqConfigError, PiqStateError } from '../errors';
+import { assertLive, describe, shapeStr } from '../internal/checks';
 import { tidyObject } from '../internal/tensor-checks';
 import type { CombinedLoss } from '../losses/registry';
 import type { LossContext } from '../losses/types';
@@ -109,7 +110,7 @@ export class PiqModel {
   }
 
   private check(method: string): void {
-    if (this.disposed) throw new PiqStateError(`PiqModel.${method}: the model was disposed.`);
+    assertLive(this.disposed, 'PiqModel', method, 'model', 'Build a new PiqModel.');
   }
 
   /**
@@ -207,6 +208,51 @@ export class PiqModel {
       numClasses: this.classifier.numClasses,
       mode: this.mode,
     };
+  }
+
+  /**
+   * Copies of every weight of the model — decoder (with its adapter) and quantizer — under their
+   * stable names (`decoder/<i>`, `adapter/<i>`, `quantizer/…`): what saves and checkpoints store.
+   * The caller owns the tensors.
+   */
+  getWeights(): Record<string, tf.Tensor> {
+    this.check('getWeights');
+    return { ...this.decoder.getWeights(), ...this.quantizer.getWeights() };
+  }
+
+  /**
+   * Checks, without changing anything, that `weights` hold every weight of this model with its
+   * shape (as {@link PiqModel.getWeights} names them). Throws PiqStateError otherwise.
+   */
+  checkWeights(weights: Record<string, tf.Tensor>, owner = 'PiqModel.checkWeights'): void {
+    this.check('checkWeights');
+    if (typeof weights !== 'object' || weights === null) {
+      throw new PiqStateError(`${owner}: 'weights' must be a record of named tensors from getWeights(), got ${describe(weights)}.`);
+    }
+    const current = this.getWeights();
+    try {
+      for (const [name, t] of Object.entries(current)) {
+        const w = weights[name];
+        if (!w || !tf.util.arraysEqual(w.shape, t.shape)) {
+          throw new PiqStateError(
+            `${owner}: the saved weights must hold weight '${name}' of shape ${shapeStr(t.shape)} for this model, got ${w ? shapeStr(w.shape) : 'none'}. They were written for another model configuration.`,
+          );
+        }
+      }
+    } finally {
+      tf.dispose(Object.values(current));
+    }
+  }
+
+  /**
+   * Restores weights written by {@link PiqModel.getWeights} (other names, such as optimizer state,
+   * are ignored). Everything is checked first ({@link PiqModel.checkWeights}, then each part's own
+   * checks), so a mismatch changes nothing. The caller keeps ownership of `weights`.
+   */
+  setWeights(weights: Record<string, tf.Tensor>, owner = 'PiqModel.setWeights'): void {
+    this.checkWeights(weights, owner);
+    this.decoder.setWeights(weights);
+    this.quantizer.setWeights(weights);
   }
 
   /** Frees the decoder and quantizer (never the classifier). */

@@ -3,8 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInterpreter, type Interpreter } from '../../src/api/interpreter';
-import { PiqAttribution, piqAttribution } from '../../src/baselines/piq';
+import { createInterpreter } from '../../src/api/create-interpreter';
+import type { Interpreter } from '../../src/api/interpreter';
+import { PiqAttribution, piqAttribution } from '../../src/api/piq-attribution';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../../src/errors';
 import { evaluateInterpretations } from '../../src/metrics/evaluate';
 import { squaresDataset, trainedTinyClassifier } from '../fixtures/synthetic';

@@ -56,6 +56,14 @@ describe('browser bundle', () => {
     expect(r.code).not.toMatch(/from\s*["']node:|require\(["']node:/);
   });
 
+  it('bundles the audio entry point for the browser without any Node built-in', async () => {
+    const r = await bundleForBrowser('src/audio/index.ts');
+    expect(r.errors).toEqual([]);
+    expect(r.nodeImports).toEqual([]);
+    expect(r.inputs.some((p) => p.includes('src/node/'))).toBe(false);
+    expect(r.code).not.toMatch(/from\s*["']node:|require\(["']node:/);
+  });
+
   it('bundles the visualize entry point for the browser without any Node built-in', async () => {
     const r = await bundleForBrowser('src/visualize/index.ts');
     expect(r.errors).toEqual([]);

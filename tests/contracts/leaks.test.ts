@@ -15,25 +15,22 @@ import {
   energyMask,
   evaluateInterpretations,
   integratedGradients,
-  interpretationToWaveform,
   InterpreterDecoder,
-  invertSpectrogram,
   loadInterpreter,
   maskIoU,
   Occlusion,
   Saliency,
   selectRows,
   SmoothGrad,
-  spectrogram,
   squaredDistances,
   stopGradient,
   straightThrough,
   toClassifierAdapter,
-  toSpectrogramImage,
   Trainer,
   VectorQuantizer,
   type Interpreter,
 } from '../../src';
+import { addChannelAxis, interpretationToWaveform, invertSpectrogram, spectrogram } from '../../src/audio';
 import { expectNoTensorLeak } from '../helpers';
 import { memoryHandler } from '../fixtures/memory-handler';
 
@@ -157,7 +154,7 @@ describe('public calls leave no tensors behind (success paths)', () => {
     ]],
     ['audio', () => {
       const s = spectrogram(new Float32Array(4096).map((_, i) => Math.sin(i / 5)), { nFFT: 256, hop: 64 });
-      const img = toSpectrogramImage(s.magnitude);
+      const img = addChannelAxis(s.magnitude);
       const linear = tf.exp(s.magnitude);
       const wave = invertSpectrogram(linear, s.phase, { ...s.config, length: s.numSamples });
       const mask = tf.onesLike(s.magnitude);

@@ -20,10 +20,7 @@ import {
   createInterpreter,
   createLoss,
   createTarget,
-  decodeWav,
   deletionCurve,
-  downmixToMono,
-  encodeWav,
   energyMask,
   evaluateInterpretations,
   faithfulness,
@@ -32,9 +29,7 @@ import {
   insertionCurve,
   IntegratedGradients,
   integratedGradients,
-  interpretationToWaveform,
   InterpreterDecoder,
-  invertSpectrogram,
   lmacLoss,
   loadInterpreter,
   lossesFromSpec,
@@ -49,22 +44,19 @@ import {
   reconstructionLoss,
   registerLoss,
   registerTarget,
-  resample,
   Saliency,
   selectRows,
   SmoothGrad,
   sparseness,
-  spectrogram,
-  spectrogramShape,
   squaredDistances,
   stopGradient,
   straightThrough,
   toClassifierAdapter,
-  toSpectrogramImage,
   Trainer,
   VectorQuantizer,
   type Interpreter,
 } from '../../src';
+import { addChannelAxis, decodeWav, downmixToMono, encodeWav, interpretationToWaveform, invertSpectrogram, resample, spectrogram, spectrogramShape } from '../../src/audio';
 import { fileSystem } from '../../src/node';
 import { expectThrowsWithoutLeak } from '../helpers';
 import { memoryHandler } from '../fixtures/memory-handler';
@@ -445,7 +437,7 @@ table('spectrogram', () => [
   { bad: 'a rank-3 tensor waveform', call: using(() => [tf.zeros([1, 1, 2048])], (w) => spectrogram(w as never)), error: PiqInputError, arg: 'waveform' },
 ]);
 table('spectrogramShape', () => [{ bad: 'a negative sample count', call: () => spectrogramShape(-5), error: PiqConfigError, arg: 'numSamples' }]);
-table('toSpectrogramImage', () => [{ bad: 'a rank-2 tensor', call: using(() => [tf.zeros([3, 4])], (t) => toSpectrogramImage(t as tf.Tensor3D)), error: PiqInputError, arg: 'spectrogramTensor' }]);
+table('addChannelAxis', () => [{ bad: 'a rank-2 tensor', call: using(() => [tf.zeros([3, 4])], (t) => addChannelAxis(t as tf.Tensor3D)), error: PiqInputError, arg: 'spectrogramTensor' }]);
 table('invertSpectrogram', () => [
   { bad: 'phase of another shape', call: using(() => [tf.zeros([1, 5, 513]), tf.zeros([1, 5, 512])], (m, p) => invertSpectrogram(m!, p!)), error: PiqInputError, arg: 'phase' },
   { bad: 'a negative length', call: using(() => [tf.zeros([1, 5, 513]), tf.zeros([1, 5, 513])], (m, p) => invertSpectrogram(m!, p!, { length: -1 })), error: PiqConfigError, arg: 'length' },

@@ -101,8 +101,11 @@ describe('formatVersion 1 checkpoint', () => {
     expect(state.globalStep).toBe(4);
     expect(state.epoch).toBe(EPOCHS);
     expect(state.epochs).toHaveLength(EPOCHS);
-    const fidelity = state.epochs.map((e) => e.validation?.FidIn);
-    expect(fidelity).toEqual(training.epochs.map((e) => e.validation.FidIn));
+    // Saved before 0.2, the file names validation input fidelity `FidIn`; it is read as `inputFidelity`.
+    const saved = training.epochs.map((e) => e.validation.FidIn);
+    expect(saved.every((v) => typeof v === 'number' && v >= 0 && v <= 1)).toBe(true);
+    expect(state.epochs.map((e) => e.validation?.inputFidelity)).toEqual(saved);
+    expect(state.epochs.every((e) => !('FidIn' in (e.validation ?? {})))).toBe(true);
   });
 
   it('loads as an interpreter and resumes training where it stopped', async () => {

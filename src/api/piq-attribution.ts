@@ -1,11 +1,13 @@
+// PIQ as an attribution method: a trained Interpreter behind the baselines' `explain` interface,
+// at the level of the Interpreter it wraps (it uses only the Interpreter's public surface).
 import * as tf from '@tensorflow/tfjs-core';
-import type { Interpreter } from '../api/interpreter';
-import { PiqConfigError, PiqStateError } from '../errors';
-import { boolean, describe } from '../internal/checks';
-import { isTensor, tidyObject } from '../internal/tensor-checks';
 import { toLogitsAdapter } from '../classifier/scoring';
-import { normalizeMaps, prepareExplain } from './common';
-import type { AttributionMethod, ExplainOptions } from './types';
+import { explainInChunks, normalizeMaps, prepareExplain } from '../baselines/common';
+import type { AttributionMethod, ExplainOptions } from '../baselines/types';
+import { PiqConfigError } from '../errors';
+import { assertLive, boolean, describe } from '../internal/checks';
+import { isTensor } from '../internal/tensor-checks';
+import { Interpreter } from './interpreter';
 
 /**
  * Options of {@link PiqAttribution}.
@@ -36,18 +38,6 @@ export interface PiqAttributionConfig {
 export const DEFAULT_PIQ_ATTRIBUTION_OPTIONS: Readonly<PiqAttributionConfig> = Object.freeze({ normalize: false });
 
 const OWNER = 'PiqAttribution';
-
-function isInterpreterLike(value: unknown): value is Interpreter {
-  if (typeof value !== 'object' || value === null) return false;
-  const model = (value as { model?: unknown }).model;
-  return (
-    typeof model === 'object' &&
-    model !== null &&
-    typeof (model as { forward?: unknown }).forward === 'function' &&
-    typeof (model as { classifier?: unknown }).classifier === 'object' &&
-    typeof (value as { isDisposed?: unknown }).isDisposed === 'boolean'
-  );
-}
 
 /**
  * A trained PIQ {@link Interpreter} behind the {@link AttributionMethod} interface, so PIQ goes
@@ -87,7 +77,7 @@ export class PiqAttribution implements AttributionMethod {
 
   /** Wraps a (trained) interpreter; throws {@link PiqConfigError} when `interpreter` is not one. */
   constructor(interpreter: Interpreter, options: PiqAttributionOptions = {}) {
-    if (!isInterpreterLike(interpreter)) {
+    if (!(interpreter instanceof Interpreter)) {
       throw new PiqConfigError(
         `${OWNER}: 'interpreter' must be an Interpreter (from createInterpreter or loadInterpreter), got ${describe(interpreter)}.`,
       );
@@ -108,49 +98,37 @@ export class PiqAttribution implements AttributionMethod {
    */
   async explain(inputs: tf.Tensor, options?: ExplainOptions): Promise<tf.Tensor3D> {
     const owner = `${OWNER}.explain`;
-    if (this.interpreter.isDisposed) {
-      throw new PiqStateError(`${owner}: the interpreter was disposed. Create or load a new one and wrap it again.`);
-    }
+    assertLive(this.interpreter.isDisposed, OWNER, 'explain', 'interpreter', 'Create or load a new one and wrap it again.');
+    const classifier = this.interpreter.classifier;
     const model = this.interpreter.model;
-    const [H, W, C] = model.classifier.inputShape as [number, number, number];
+    const [H, W, C] = classifier.inputShape as [number, number, number];
     // A single-channel classifier also takes [batch, height, width]: add the channel axis.
-    const expanded =
-      isTensor(inputs) && !inputs.isDisposed && inputs.rank === 3 && C === 1 ? tf.expandDims(inputs, 3) : undefined;
-    const parts: tf.Tensor3D[] = [];
+    const expanded = isTensor(inputs) && !inputs.isDisposed && inputs.rank === 3 && C === 1 ? tf.expandDims(inputs, 3) : undefined;
+    const predicted: tf.Tensor[] = [];
     try {
-      const ctx = prepareExplain(owner, toLogitsAdapter(owner, model.classifier), expanded ?? inputs, options);
-      for (let start = 0; start < ctx.count; start += ctx.batchSize) {
-        const size = Math.min(ctx.batchSize, ctx.count - start);
-        const r = tidyObject(() => {
-          const x = tf.slice(ctx.inputs, start, size) as tf.Tensor4D;
-          const f = model.forward(x, false);
-          const raw = tf.clipByValue(tf.reshape(f.mask, [size, H, W]), 0, 1) as tf.Tensor3D;
-          return { mask: this.config.normalize ? normalizeMaps(raw) : raw, predicted: f.predictedClass };
-        });
-        parts.push(r.mask);
-        if (ctx.targets === undefined) {
-          r.predicted.dispose();
-        } else {
-          const predicted = await r.predicted.data();
-          r.predicted.dispose();
-          for (let i = 0; i < size; i++) {
-            const want = ctx.targets[start + i] as number;
-            const got = predicted[i] as number;
-            if (want !== got) {
-              throw new PiqConfigError(
-                `${owner}: 'target' must equal the predicted class of every example (PIQ explains only the classifier's ` +
-                  `decision), got ${want} for example ${start + i}, whose predicted class is ${got}. Omit 'target'.`,
-              );
-            }
-          }
+      const ctx = prepareExplain(owner, toLogitsAdapter(owner, classifier), expanded ?? inputs, options);
+      const masks = await explainInChunks(ctx, (x, _start, size) => {
+        const f = model.forward(x as tf.Tensor4D, false);
+        if (ctx.targets !== undefined) predicted.push(tf.keep(f.predictedClass));
+        const raw = tf.clipByValue(tf.reshape(f.mask, [size, H, W]), 0, 1) as tf.Tensor3D;
+        return this.config.normalize ? normalizeMaps(raw) : raw;
+      });
+      if (ctx.targets !== undefined) {
+        const all = tf.concat(predicted);
+        predicted.push(all);
+        const got = await all.data();
+        const bad = ctx.targets.findIndex((want, i) => want !== got[i]);
+        if (bad >= 0) {
+          masks.dispose();
+          throw new PiqConfigError(
+            `${owner}: 'target' must equal the predicted class of every example (PIQ explains only the classifier's ` +
+              `decision), got ${ctx.targets[bad]} for example ${bad}, whose predicted class is ${got[bad]}. Omit 'target'.`,
+          );
         }
-        // Yield between chunks so long explanations do not block an event loop or a UI.
-        await Promise.resolve();
       }
-      if (parts.length === 1) return parts.pop() as tf.Tensor3D;
-      return tf.concat(parts, 0);
+      return masks;
     } finally {
-      tf.dispose(parts);
+      tf.dispose(predicted);
       expanded?.dispose();
     }
   }
