@@ -56,6 +56,7 @@ export {
   type InterpreterDecoderConfig,
   type DecoderPreset,
 } from './decoder/decoder-config';
+export { BatchNormReluLayer, type BatchNormReluLayerArgs } from './decoder/batch-norm-relu';
 
 // L1: classifier
 export {

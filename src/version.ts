@@ -1,6 +1,9 @@
-// The package version, written into saved artifacts.
+// The package version, read from package.json when the package is built (tsup/esbuild inline the
+// one field) and when the sources run directly (vitest, tsx), so it cannot drift from the release.
+import { version } from '../package.json';
+
 /**
- * The piq-tfjs version, written into saved artifacts (`generatedBy`).
+ * The piq-tfjs version (package.json's `version`), written into saved artifacts (`generatedBy`).
  * @example
  * ```ts
  * import { VERSION } from 'piq-tfjs';
@@ -8,5 +11,4 @@
  * ```
  * @category Interpreter
  */
-export const VERSION = '0.1.0';
-
+export const VERSION: string = version;

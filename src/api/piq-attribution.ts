@@ -33,7 +33,6 @@ export interface PiqAttributionConfig {
 
 /**
  * Defaults of {@link PiqAttributionOptions}.
- * @category Baselines
  */
 export const DEFAULT_PIQ_ATTRIBUTION_OPTIONS: Readonly<PiqAttributionConfig> = Object.freeze({ normalize: false });
 

@@ -50,13 +50,6 @@ export interface InterpretationToWaveformOptions extends InvertSpectrogramOption
 
 /**
  * Defaults of {@link InterpretationToWaveformOptions} beyond the spectrogram settings.
- *
- * @example
- * ```ts
- * import { DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS } from 'piq-tfjs/audio';
- * console.log(DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS.mode); // 'reference'
- * ```
- * @category Audio
  */
 export const DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS = Object.freeze({ mode: 'reference' } as const);
 

@@ -20,13 +20,6 @@ export interface ResampleOptions {
 
 /**
  * Defaults of {@link ResampleOptions}.
- *
- * @example
- * ```ts
- * import { DEFAULT_RESAMPLE_OPTIONS } from 'piq-tfjs/audio';
- * console.log(DEFAULT_RESAMPLE_OPTIONS.zeroCrossings); // 32
- * ```
- * @category Audio
  */
 export const DEFAULT_RESAMPLE_OPTIONS = Object.freeze({ zeroCrossings: 32, rolloff: 0.94, beta: 8.6 } as const);
 

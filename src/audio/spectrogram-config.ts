@@ -50,13 +50,6 @@ const PAD_MODES: readonly SpectrogramPadMode[] = ['reflect', 'constant'];
 /**
  * Power floor of the `'logPower'` compression, `10·log10(|X|² + LOG_POWER_EPS)`, so silence
  * maps to −100 dB instead of −Infinity.
- *
- * @example
- * ```ts
- * import { LOG_POWER_EPS } from 'piq-tfjs/audio';
- * console.log(10 * Math.log10(LOG_POWER_EPS)); // -100
- * ```
- * @category Audio
  */
 export const LOG_POWER_EPS = 1e-10;
 
@@ -95,8 +88,8 @@ export interface SpectrogramOptions {
 }
 
 /**
- * Fully resolved spectrogram settings (what {@link resolveSpectrogramOptions} returns and
- * {@link SpectrogramResult} carries).
+ * Fully resolved spectrogram settings: every {@link SpectrogramOptions} field filled in, as
+ * {@link SpectrogramResult} carries them (pass them to the inverse functions).
  *
  * @category Audio
  */
@@ -114,13 +107,6 @@ export interface SpectrogramConfig {
 /**
  * Defaults of {@link SpectrogramOptions}. `winLength` defaults to `nFFT` and `hop` to
  * `Math.floor(winLength / 4)`, so they are not listed.
- *
- * @example
- * ```ts
- * import { DEFAULT_SPECTROGRAM_OPTIONS } from 'piq-tfjs/audio';
- * console.log(DEFAULT_SPECTROGRAM_OPTIONS.nFFT); // 1024
- * ```
- * @category Audio
  */
 export const DEFAULT_SPECTROGRAM_OPTIONS = Object.freeze({
   nFFT: 1024,
@@ -177,14 +163,6 @@ export interface SpectrogramResult {
 /**
  * Fills the defaults of {@link SpectrogramOptions} with `??`, validates every field once and
  * returns the resolved {@link SpectrogramConfig}.
- *
- * @example
- * ```ts
- * import { resolveSpectrogramOptions } from 'piq-tfjs/audio';
- * const cfg = resolveSpectrogramOptions({ nFFT: 512 });
- * console.log(cfg.winLength, cfg.hop, cfg.method); // 512 128 'fft'
- * ```
- * @category Audio
  */
 export function resolveSpectrogramOptions(options: SpectrogramOptions = {}, owner = 'resolveSpectrogramOptions'): SpectrogramConfig {
   if (options === null || typeof options !== 'object') {

@@ -44,13 +44,6 @@ export interface EncodeWavOptions {
 
 /**
  * Defaults of {@link EncodeWavOptions}.
- *
- * @example
- * ```ts
- * import { DEFAULT_ENCODE_WAV_OPTIONS } from 'piq-tfjs/audio';
- * console.log(DEFAULT_ENCODE_WAV_OPTIONS.format); // 'pcm16'
- * ```
- * @category Audio
  */
 export const DEFAULT_ENCODE_WAV_OPTIONS = Object.freeze({ format: 'pcm16' } as const);
 

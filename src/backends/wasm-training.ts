@@ -70,8 +70,6 @@ export interface EnableWasmTrainingOptions {
 
 /**
  * Defaults of {@link EnableWasmTrainingOptions}: nothing is replaced.
- *
- * @category Backends
  */
 export const DEFAULT_ENABLE_WASM_TRAINING = Object.freeze({ fastConvTranspose: false, fastTile: false });
 

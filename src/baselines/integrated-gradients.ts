@@ -27,7 +27,6 @@ export interface IntegratedGradientsOptions {
 
 /**
  * Defaults of {@link IntegratedGradientsOptions}.
- * @category Baselines
  */
 export const DEFAULT_INTEGRATED_GRADIENTS_OPTIONS: Readonly<{ baseline: number; steps: number }> = Object.freeze({
   baseline: 0,

@@ -40,7 +40,6 @@ export interface OcclusionConfig {
 
 /**
  * Defaults of {@link OcclusionOptions}.
- * @category Baselines
  */
 export const DEFAULT_OCCLUSION_OPTIONS: Readonly<OcclusionConfig> = Object.freeze({ window: 8, stride: undefined, fillValue: 0 });
 

@@ -40,7 +40,6 @@ export interface SmoothGradConfig {
 
 /**
  * Defaults of {@link SmoothGradOptions}.
- * @category Baselines
  */
 export const DEFAULT_SMOOTH_GRAD_OPTIONS: Readonly<SmoothGradConfig> = Object.freeze({ noiseLevel: 0.15, samples: 25, seed: 0 });
 

@@ -19,7 +19,6 @@ export interface ExplainOptions {
 
 /**
  * Defaults of {@link ExplainOptions}.
- * @category Baselines
  */
 export const DEFAULT_EXPLAIN_OPTIONS: Readonly<{ batchSize: number }> = Object.freeze({ batchSize: 32 });
 

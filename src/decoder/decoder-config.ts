@@ -85,7 +85,6 @@ export interface InterpreterDecoderConfig {
 
 /**
  * Defaults of {@link InterpreterDecoderOptions} not derived from shapes.
- * @category Decoder
  */
 export const DEFAULT_INTERPRETER_DECODER = Object.freeze({
   preset: 'image' as DecoderPreset,
@@ -105,13 +104,6 @@ function shape3(name: string, value: unknown): [number, number, number] {
 
 /**
  * Fills defaults and validates {@link InterpreterDecoderOptions}.
- * @example
- * ```ts
- * import { resolveInterpreterDecoderConfig } from 'piq-tfjs';
- * const c = resolveInterpreterDecoderConfig({ featureShape: [7, 7, 64], outputShape: [28, 28, 1] });
- * console.log(c.channels, c.adapter); // 32 'none'
- * ```
- * @category Decoder
  */
 export function resolveInterpreterDecoderConfig(options: InterpreterDecoderOptions): InterpreterDecoderConfig {
   if (typeof options !== 'object' || options === null) {

@@ -28,7 +28,6 @@ export interface ReconstructionLossOptions {
 
 /**
  * Default values of the optional {@link ReconstructionLossOptions} fields.
- * @category Losses
  */
 export const DEFAULT_RECONSTRUCTION_LOSS_OPTIONS = Object.freeze({ kind: 'bce' as 'bce' | 'mse' | 'l1' });
 
@@ -67,7 +66,6 @@ export interface MaskTargetLossOptions {
 
 /**
  * Default values of the optional {@link MaskTargetLossOptions} fields.
- * @category Losses
  */
 export const DEFAULT_MASK_TARGET_LOSS_OPTIONS = Object.freeze({ kind: 'bce' as 'bce' | 'dice' });
 
@@ -198,7 +196,6 @@ export interface LmacLossOptions {
 
 /**
  * Default values of the optional {@link LmacLossOptions} fields (the L-MAC weights).
- * @category Losses
  */
 export const DEFAULT_LMAC_LOSS_OPTIONS = Object.freeze({ maskIn: 4, maskOut: 0.2, sparsity: 0.4 });
 

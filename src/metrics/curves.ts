@@ -26,7 +26,6 @@ export interface CurveOptions extends MetricOptions {
 
 /**
  * Defaults of {@link CurveOptions}.
- * @category Metrics
  */
 export const DEFAULT_CURVE_OPTIONS: Readonly<{ steps: number; baseline: number; batchSize: number }> = Object.freeze({
   steps: 20,

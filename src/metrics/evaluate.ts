@@ -39,7 +39,6 @@ export interface EvaluationOptions extends MetricOptions {
 
 /**
  * Defaults of {@link EvaluationOptions}.
- * @category Metrics
  */
 export const DEFAULT_EVALUATION_OPTIONS: Readonly<{ metrics: readonly MetricName[]; batchSize: number; iouThreshold: number }> =
   Object.freeze({

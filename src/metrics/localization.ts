@@ -20,7 +20,6 @@ export interface MaskIoUOptions {
 
 /**
  * Defaults of {@link MaskIoUOptions}.
- * @category Metrics
  */
 export const DEFAULT_MASK_IOU_OPTIONS: Readonly<Required<MaskIoUOptions>> = Object.freeze({ threshold: 0.5 });
 

@@ -30,7 +30,6 @@ export interface MetricOptions {
 
 /**
  * Defaults of {@link MetricOptions}.
- * @category Metrics
  */
 export const DEFAULT_METRIC_OPTIONS: Readonly<{ batchSize: number }> = Object.freeze({ batchSize: 32 });
 

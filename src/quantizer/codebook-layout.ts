@@ -89,13 +89,6 @@ export interface SearchTable {
 
 /**
  * Default values of the optional {@link CodebookLayoutOptions} fields.
- *
- * @example
- * ```ts
- * import { DEFAULT_CODEBOOK_LAYOUT_OPTIONS } from 'piq-tfjs';
- * console.log(DEFAULT_CODEBOOK_LAYOUT_OPTIONS); // { sharedCodes: 0, sharedPlacement: 'last' }
- * ```
- * @category Quantizer
  */
 export const DEFAULT_CODEBOOK_LAYOUT_OPTIONS = Object.freeze({
   sharedCodes: 0,

@@ -100,13 +100,6 @@ export interface VectorQuantizerConfig {
 
 /**
  * Default values of the optional {@link VectorQuantizerOptions} fields.
- *
- * @example
- * ```ts
- * import { DEFAULT_VECTOR_QUANTIZER_OPTIONS } from 'piq-tfjs';
- * console.log(DEFAULT_VECTOR_QUANTIZER_OPTIONS.commitmentWeight); // 1
- * ```
- * @category Quantizer
  */
 export const DEFAULT_VECTOR_QUANTIZER_OPTIONS = Object.freeze({
   commitmentWeight: 1,
@@ -141,13 +134,6 @@ export interface QuantizeOptions {
 
 /**
  * Default values of the optional {@link QuantizeOptions} fields.
- *
- * @example
- * ```ts
- * import { DEFAULT_QUANTIZE_OPTIONS } from 'piq-tfjs';
- * console.log(DEFAULT_QUANTIZE_OPTIONS); // { training: false, validate: true }
- * ```
- * @category Quantizer
  */
 export const DEFAULT_QUANTIZE_OPTIONS = Object.freeze({ training: false, validate: true });
 

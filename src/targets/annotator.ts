@@ -49,7 +49,6 @@ export interface AnnotatorTargetOptions {
 
 /**
  * Default values of the optional {@link AnnotatorTargetOptions} fields.
- * @category Targets
  */
 export const DEFAULT_ANNOTATOR_TARGET_OPTIONS = Object.freeze({
   concepts: 0 as number | readonly (number | null)[],

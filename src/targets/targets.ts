@@ -30,7 +30,6 @@ export interface EnergyMaskOptions {
 
 /**
  * Default values of the optional {@link EnergyMaskOptions} fields (τ of the reference audio recipe).
- * @category Targets
  */
 export const DEFAULT_ENERGY_MASK_OPTIONS = Object.freeze({ threshold: 0.35 });
 

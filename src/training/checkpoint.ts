@@ -47,12 +47,6 @@ export interface CheckpointState {
 
 /**
  * The `kind` marker in the (checksummed) configuration of a checkpoint artifact; plain interpreter saves have none.
- *
- * @example
- * ```ts
- * console.log(CHECKPOINT_KIND); // 'checkpoint'
- * ```
- * @category Training
  */
 export const CHECKPOINT_KIND = 'checkpoint';
 

@@ -148,12 +148,6 @@ export interface CheckpointOptions {
 
 /**
  * Defaults of {@link CheckpointOptions}.
- *
- * @example
- * ```ts
- * console.log(DEFAULT_CHECKPOINT.unit); // 'epoch'
- * ```
- * @category Training
  */
 export const DEFAULT_CHECKPOINT = Object.freeze({ unit: 'epoch' as 'step' | 'epoch' });
 
@@ -171,7 +165,6 @@ export interface FitHistory {
 
 /**
  * Defaults of {@link FitOptions}.
- * @category Training
  */
 export const DEFAULT_FIT = Object.freeze({
   epochs: 10,

@@ -86,13 +86,6 @@ export interface DrawToCanvasConfig {
 
 /**
  * Defaults of {@link drawToCanvas}: resize the canvas and draw at its top-left corner.
- *
- * @example
- * ```ts
- * import { DEFAULT_DRAW_TO_CANVAS_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_DRAW_TO_CANVAS_OPTIONS); // { resize: true, x: 0, y: 0 }
- * ```
- * @category Visualize
  */
 export const DEFAULT_DRAW_TO_CANVAS_OPTIONS: Readonly<DrawToCanvasConfig> = Object.freeze({ resize: true, x: 0, y: 0 });
 

@@ -45,13 +45,6 @@ export interface GridConfig {
 
 /**
  * Defaults of {@link grid}: 2 pixels of opaque white padding.
- *
- * @example
- * ```ts
- * import { DEFAULT_GRID_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_GRID_OPTIONS.padding); // 2
- * ```
- * @category Visualize
  */
 export const DEFAULT_GRID_OPTIONS: Readonly<GridConfig> = Object.freeze({
   padding: 2,

@@ -64,13 +64,6 @@ export interface HeatmapConfig {
 
 /**
  * Defaults of {@link heatmap}: viridis, range [0, 1], opaque.
- *
- * @example
- * ```ts
- * import { DEFAULT_HEATMAP_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_HEATMAP_OPTIONS); // { colormap: 'viridis', min: 0, max: 1, alpha: 1 }
- * ```
- * @category Visualize
  */
 export const DEFAULT_HEATMAP_OPTIONS: Readonly<HeatmapConfig> = Object.freeze({
   colormap: 'viridis',

@@ -43,13 +43,6 @@ export interface OverlayConfig {
 
 /**
  * Defaults of {@link overlay}: half-transparent heat layer.
- *
- * @example
- * ```ts
- * import { DEFAULT_OVERLAY_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_OVERLAY_OPTIONS); // { alpha: 0.5 }
- * ```
- * @category Visualize
  */
 export const DEFAULT_OVERLAY_OPTIONS: Readonly<OverlayConfig> = Object.freeze({ alpha: 0.5 });
 
@@ -180,13 +173,6 @@ export interface MaskOverlayConfig {
 
 /**
  * Defaults of {@link maskOverlay}: viridis at half opacity, mask and image both in [0, 1].
- *
- * @example
- * ```ts
- * import { DEFAULT_MASK_OVERLAY_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_MASK_OVERLAY_OPTIONS.colormap, DEFAULT_MASK_OVERLAY_OPTIONS.alpha); // viridis 0.5
- * ```
- * @category Visualize
  */
 export const DEFAULT_MASK_OVERLAY_OPTIONS: Readonly<MaskOverlayConfig> = Object.freeze({
   colormap: 'viridis',

@@ -104,14 +104,6 @@ export interface SpectrogramImageConfig {
 
 /**
  * Defaults of {@link spectrogramImage}: magma, linear values, automatic range, opaque.
- *
- * @example
- * ```ts
- * import { DEFAULT_SPECTROGRAM_IMAGE_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_SPECTROGRAM_IMAGE_OPTIONS);
- * // { colormap: 'magma', scale: 'linear', topDb: 80, min: 'auto', max: 'auto', alpha: 1 }
- * ```
- * @category Visualize
  */
 export const DEFAULT_SPECTROGRAM_IMAGE_OPTIONS: Readonly<SpectrogramImageConfig> = Object.freeze({
   colormap: 'magma',

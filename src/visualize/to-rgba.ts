@@ -50,13 +50,6 @@ export interface ToRgbaConfig {
 
 /**
  * Defaults of {@link toRgba}: inputs in [0, 1].
- *
- * @example
- * ```ts
- * import { DEFAULT_TO_RGBA_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_TO_RGBA_OPTIONS); // { min: 0, max: 1 }
- * ```
- * @category Visualize
  */
 export const DEFAULT_TO_RGBA_OPTIONS: Readonly<ToRgbaConfig> = Object.freeze({ min: 0, max: 1 });
 

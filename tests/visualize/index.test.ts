@@ -29,16 +29,15 @@ describe('piq-tfjs/visualize entry', () => {
     }
   });
 
-  it('exports every function and default-options constant of the area', () => {
+  it('exports every function of the area, and no default-options constant', () => {
     for (const name of [
       'colormap', 'heatmap', 'toRgba', 'overlay', 'maskOverlay', 'spectrogramImage', 'resizeNearest', 'grid',
       'encodePng', 'toImageData', 'drawToCanvas',
     ]) {
       expect(typeof (viz as Record<string, unknown>)[name], name).toBe('function');
     }
-    for (const name of Object.keys(viz).filter((k) => k.startsWith('DEFAULT_'))) {
-      expect(Object.isFrozen((viz as Record<string, unknown>)[name]), name).toBe(true);
-    }
+    // Defaults are documented with @defaultValue; the constants stay inside their modules.
+    expect(Object.keys(viz).filter((k) => k.startsWith('DEFAULT_'))).toEqual([]);
   });
 
   it('creates no tensors in any function (plain data in, plain data out)', async () => {
