@@ -82,6 +82,24 @@ function zeroUpsample(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   return tf.reshape(padded, [n, h * sh, w * sw, c]);
 }
 
+/** Strides, dilations, padding and effective filter size of a depthwise convolution (NHWC). */
+function depthwiseGeometry(
+  inputShape: Shape4,
+  filterShape: Shape4,
+  a: Pick<DepthwiseConv2dNativeBackpropInputAttrs, 'strides' | 'dilations' | 'pad' | 'dimRoundingMode'>,
+) {
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+  return {
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    padInfo: info.padInfo,
+    feh: info.effectiveFilterHeight,
+    few: info.effectiveFilterWidth,
+  };
+}
+
 function nhwc(x: tf.Tensor4D, dataFormat: 'NHWC' | 'NCHW' | undefined): tf.Tensor4D {
   return dataFormat === 'NCHW' ? tf.transpose(x, [0, 2, 3, 1]) : x;
 }
@@ -162,17 +180,7 @@ export const depthwiseConv2dNativeBackpropInputKernel: KernelFunc = ({ inputs, b
   return tf.tidy(() => {
     const dy = input(inputs, 'dy', backend as KernelBackend, 'DepthwiseConv2dNativeBackpropInput') as tf.Tensor4D;
     const filter = input(inputs, 'filter', backend as KernelBackend, 'DepthwiseConv2dNativeBackpropInput') as tf.Tensor4D;
-    const info = tf.backend_util.computeConv2DInfo(
-      inputShape,
-      filter.shape as Shape4,
-      strides,
-      dilations,
-      pad,
-      dimRoundingMode,
-      true,
-    );
-    const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padInfo } = info;
-    const { effectiveFilterHeight: feh, effectiveFilterWidth: few } = info;
+    const { sh, sw, dh, dw, padInfo, feh, few } = depthwiseGeometry(inputShape, filter.shape as Shape4, { strides, dilations, pad, dimRoundingMode });
     const [fh, fw, c, m] = filter.shape;
     const [n, h, w] = inputShape;
     const [, ho, wo] = dy.shape;
@@ -197,17 +205,7 @@ export const depthwiseConv2dNativeBackpropFilterKernel: KernelFunc = ({ inputs, 
   return tf.tidy(() => {
     const x = input(inputs, 'x', backend as KernelBackend, 'DepthwiseConv2dNativeBackpropFilter') as tf.Tensor4D;
     const dy = input(inputs, 'dy', backend as KernelBackend, 'DepthwiseConv2dNativeBackpropFilter') as tf.Tensor4D;
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as Shape4,
-      filterShape,
-      strides,
-      dilations,
-      pad,
-      dimRoundingMode,
-      true,
-    );
-    const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padInfo } = info;
-    const { effectiveFilterHeight: feh, effectiveFilterWidth: few } = info;
+    const { sh, sw, dh, dw, padInfo, feh, few } = depthwiseGeometry(x.shape as Shape4, filterShape, { strides, dilations, pad, dimRoundingMode });
     const [fh, fw, c, m] = filterShape;
     const [n, h, w] = x.shape;
     const [, ho, wo] = dy.shape;

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { PiqInputError } from '../errors';
-import { finiteNumber, positiveInt, shapeStr } from '../internal/checks';
-import { assertFinite, floatTensor } from '../internal/tensor-checks';
+import { checkReferenceInput } from '../classifier/input-check';
 import { prepareScoring, toLogitsAdapter } from '../classifier/scoring';
 import type { LogitsAdapter, ScoringClassifier } from '../classifier/types';
+import { finiteNumber, positiveInt } from '../internal/checks';
+import { floatTensor } from '../internal/tensor-checks';
 import { explainInChunks, normalizeMaps, prepareExplain, reduceChannels, targetGradient, targetOneHot } from './common';
 import { DEFAULT_EXPLAIN_OPTIONS, type AttributionMethod, type ExplainOptions } from './types';
 
@@ -46,17 +46,8 @@ function resolveIgConfig(owner: string, options: IntegratedGradientsOptions | un
 }
 
 function checkBaseline(owner: string, baseline: number | tf.Tensor, inputs: tf.Tensor): void {
-  if (typeof baseline === 'number') return;
-  floatTensor(owner, 'baseline', baseline); // it may have been disposed since construction
-  const inner = inputs.shape.slice(1);
-  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-  if (!same(baseline.shape, inner) && !same(baseline.shape, inputs.shape)) {
-    throw new PiqInputError(
-      `${owner}: 'baseline' must be a number or a tensor of shape ${shapeStr(inner)} or ${shapeStr(inputs.shape)}, got ${shapeStr(baseline.shape)}. ` +
-        'Pass one baseline for all inputs or one per input.',
-    );
-  }
-  assertFinite(owner, 'baseline', baseline);
+  // A tensor baseline may have been disposed since construction: checked again at each call.
+  if (typeof baseline !== 'number') checkReferenceInput(owner, 'baseline', baseline, inputs);
 }
 
 /**

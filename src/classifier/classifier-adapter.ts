@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { PiqConfigError, PiqInputError } from '../errors';
+import { PiqConfigError } from '../errors';
 import { describe, shapeStr } from '../internal/checks';
 import { checkFeatureBatch, checkInputBatch, type InputBatchChecks } from './input-check';
 import { isClassifierAdapter, type ClassifierAdapter, type ClassifierOutputs } from './types';

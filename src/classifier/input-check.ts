@@ -4,7 +4,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
 import { describe, shapeStr } from '../internal/checks';
-import { allFinite, isTensor } from '../internal/tensor-checks';
+import { allFinite, floatTensor, isTensor } from '../internal/tensor-checks';
 import type { ClassifierAdapter } from './types';
 
 /** What {@link checkInputBatch} verifies beyond "a live tensor of the classifier's input shape". */
@@ -61,4 +61,25 @@ export function checkFeatureBatch(owner: string, value: unknown, featureShape: r
     );
   }
   return value as tf.Tensor4D;
+}
+
+/**
+ * Validates a reference input (a baseline of integrated gradients or of a deletion / insertion
+ * curve) given as a tensor: float32, finite, with the shape of one input (`[...inputShape]`,
+ * shared by the batch) or of the whole batch.
+ */
+export function checkReferenceInput(owner: string, name: string, value: unknown, inputs: tf.Tensor): tf.Tensor {
+  const t = floatTensor(owner, name, value);
+  const inner = inputs.shape.slice(1);
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+  if (!same(t.shape, inner) && !same(t.shape, inputs.shape)) {
+    throw new PiqInputError(
+      `${owner}: '${name}' must be a number or a tensor of shape ${shapeStr(inner)} or ${shapeStr(inputs.shape)}, got ${shapeStr(t.shape)}. ` +
+        'Pass one baseline for all inputs or one per input.',
+    );
+  }
+  if (!allFinite(t)) {
+    throw new PiqInputError(`${owner}: '${name}' must contain only finite values, got NaN or Infinity. Clean the input first.`);
+  }
+  return t;
 }

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { PiqInputError } from '../errors';
-import { finiteNumber, positiveInt, shapeStr } from '../internal/checks';
-import { assertFinite, floatTensor } from '../internal/tensor-checks';
+import { checkReferenceInput } from '../classifier/input-check';
 import type { ScoringClassifier } from '../classifier/types';
+import { finiteNumber, positiveInt } from '../internal/checks';
 import { argmaxRow, prepareContext, type MetricContext } from './context';
 import type { MetricOptions } from './types';
 
@@ -60,17 +59,7 @@ export function resolveCurveConfig(owner: string, options: CurveOptions | undefi
   if (typeof rawBaseline === 'number') {
     return { steps, baseline: finiteNumber(owner, 'baseline', rawBaseline) };
   }
-  const b = floatTensor(owner, 'baseline', rawBaseline);
-  const inner = inputs.shape.slice(1);
-  const same = (a: readonly number[], c: readonly number[]) => a.length === c.length && a.every((d, i) => d === c[i]);
-  if (!same(b.shape, inner) && !same(b.shape, inputs.shape)) {
-    throw new PiqInputError(
-      `${owner}: 'baseline' must be a number or a tensor of shape ${shapeStr(inner)} or ${shapeStr(inputs.shape)}, got ${shapeStr(b.shape)}. ` +
-        'Pass one baseline for all inputs or one per input.',
-    );
-  }
-  assertFinite(owner, 'baseline', b);
-  return { steps, baseline: b };
+  return { steps, baseline: checkReferenceInput(owner, 'baseline', rawBaseline, inputs) };
 }
 
 /** Trapezoid area under `scores` over `fractions`. */
@@ -200,8 +189,7 @@ export async function deletionCurve(
   masks: tf.Tensor,
   options?: CurveOptions,
 ): Promise<CurveResult> {
-  const ctx = prepareContext('deletionCurve', classifier, inputs, masks, options, false);
-  return runCurve(ctx, 'deletion', resolveCurveConfig('deletionCurve', options, ctx.inputs));
+  return curve('deletionCurve', 'deletion', classifier, inputs, masks, options);
 }
 
 /**
@@ -228,6 +216,18 @@ export async function insertionCurve(
   masks: tf.Tensor,
   options?: CurveOptions,
 ): Promise<CurveResult> {
-  const ctx = prepareContext('insertionCurve', classifier, inputs, masks, options, false);
-  return runCurve(ctx, 'insertion', resolveCurveConfig('insertionCurve', options, ctx.inputs));
+  return curve('insertionCurve', 'insertion', classifier, inputs, masks, options);
+}
+
+/** One curve metric, validated at its public boundary. */
+async function curve(
+  owner: string,
+  mode: 'deletion' | 'insertion',
+  classifier: ScoringClassifier,
+  inputs: tf.Tensor,
+  masks: tf.Tensor,
+  options: CurveOptions | undefined,
+): Promise<CurveResult> {
+  const ctx = prepareContext(owner, classifier, inputs, masks, options, false);
+  return runCurve(ctx, mode, resolveCurveConfig(owner, options, ctx.inputs));
 }

@@ -7,7 +7,7 @@ import { resolveCurveConfig, runCurve, type CurveOptions } from './curves';
 import { maskIoU, pointingGame } from './localization';
 import { complexity, sparseness } from './mask-statistics';
 import { assertUnitRange } from './masks';
-import { METRIC_NAMES, type MetricName, type MetricOptions, type MetricResult } from './types';
+import { METRIC_NAMES, PAPER_METRICS, type MetricName, type MetricOptions, type MetricResult } from './types';
 
 /**
  * Options of {@link evaluateInterpretations}.
@@ -42,15 +42,7 @@ export interface EvaluationOptions extends MetricOptions {
  */
 export const DEFAULT_EVALUATION_OPTIONS: Readonly<{ metrics: readonly MetricName[]; batchSize: number; iouThreshold: number }> =
   Object.freeze({
-    metrics: Object.freeze([
-      'averageIncrease',
-      'averageDrop',
-      'averageGain',
-      'faithfulness',
-      'inputFidelity',
-      'sparseness',
-      'complexity',
-    ] as const),
+    metrics: PAPER_METRICS,
     batchSize: 32,
     iouThreshold: 0.5,
   });

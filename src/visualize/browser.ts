@@ -67,12 +67,6 @@ export interface DrawToCanvasOptions {
 
 /**
  * {@link DrawToCanvasOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_DRAW_TO_CANVAS_OPTIONS, type DrawToCanvasConfig } from 'piq-tfjs/visualize';
- * const config: DrawToCanvasConfig = { ...DEFAULT_DRAW_TO_CANVAS_OPTIONS };
- * ```
  * @category Visualize
  */
 export interface DrawToCanvasConfig {

@@ -28,12 +28,6 @@ export interface GridOptions {
 
 /**
  * {@link GridOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_GRID_OPTIONS, type GridConfig } from 'piq-tfjs/visualize';
- * const config: GridConfig = { ...DEFAULT_GRID_OPTIONS, padding: 0 };
- * ```
  * @category Visualize
  */
 export interface GridConfig {

@@ -1,8 +1,8 @@
 import { resolveLut, type Colormap, type ColormapName } from './colormap';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { dimension, optionsObject } from '../internal/checks';
-import { checkPixelCount, numericArray, unitInterval } from './validate';
+import { optionsObject } from '../internal/checks';
+import { unitInterval, valueGrid } from './validate';
 
 /**
  * Options of {@link heatmap}.
@@ -42,13 +42,6 @@ export interface HeatmapOptions {
 
 /**
  * {@link HeatmapOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_HEATMAP_OPTIONS, type HeatmapConfig } from 'piq-tfjs/visualize';
- * const config: HeatmapConfig = { ...DEFAULT_HEATMAP_OPTIONS, alpha: 0.5 };
- * console.log(config.colormap); // 'viridis'
- * ```
  * @category Visualize
  */
 export interface HeatmapConfig {
@@ -117,10 +110,7 @@ export function paintLut(
  */
 export function heatmap(values: NumericArray, width: number, height: number, options?: HeatmapOptions): RgbaImage {
   const owner = 'heatmap';
-  const w = dimension(owner, 'width', width);
-  const h = dimension(owner, 'height', height);
-  checkPixelCount(owner, w, h, 'Pass smaller sizes.');
-  const vals = numericArray(owner, 'values', values, w * h, 'width * height');
+  const { width: w, height: h, values: vals } = valueGrid(owner, { name: 'values', value: values }, { name: 'width', value: width }, { name: 'height', value: height }, 'Pass smaller sizes.');
   const config = resolveHeatmapOptions(owner, options);
   const lut = resolveLut(owner, 'colormap', config.colormap);
   const { offset, scale } = resolveRange(owner, { min: 'min', max: 'max' }, vals, config.min, config.max);

@@ -27,13 +27,6 @@ export interface OverlayOptions {
 
 /**
  * {@link OverlayOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_OVERLAY_OPTIONS, type OverlayConfig } from 'piq-tfjs/visualize';
- * const config: OverlayConfig = { ...DEFAULT_OVERLAY_OPTIONS };
- * console.log(config.alpha); // 0.5
- * ```
  * @category Visualize
  */
 export interface OverlayConfig {
@@ -148,12 +141,6 @@ export interface MaskOverlayOptions {
 
 /**
  * {@link MaskOverlayOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_MASK_OVERLAY_OPTIONS, type MaskOverlayConfig } from 'piq-tfjs/visualize';
- * const config: MaskOverlayConfig = { ...DEFAULT_MASK_OVERLAY_OPTIONS, alpha: 0.7 };
- * ```
  * @category Visualize
  */
 export interface MaskOverlayConfig {

@@ -3,8 +3,8 @@ import { type Colormap, type ColormapName, resolveLut } from './colormap';
 import { paintLut } from './heatmap';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { describe, dimension, oneOf, optionsObject } from '../internal/checks';
-import { checkPixelCount, numericArray, unitInterval } from './validate';
+import { describe, oneOf, optionsObject } from '../internal/checks';
+import { unitInterval, valueGrid } from './validate';
 
 /**
  * How {@link spectrogramImage} transforms values before colour mapping:
@@ -79,12 +79,6 @@ export interface SpectrogramImageOptions {
 
 /**
  * {@link SpectrogramImageOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_SPECTROGRAM_IMAGE_OPTIONS, type SpectrogramImageConfig } from 'piq-tfjs/visualize';
- * const config: SpectrogramImageConfig = { ...DEFAULT_SPECTROGRAM_IMAGE_OPTIONS, scale: 'power-db' };
- * ```
  * @category Visualize
  */
 export interface SpectrogramImageConfig {
@@ -160,10 +154,7 @@ export function spectrogramImage(
   options?: SpectrogramImageOptions,
 ): RgbaImage {
   const owner = 'spectrogramImage';
-  const f = dimension(owner, 'frames', frames);
-  const b = dimension(owner, 'bins', bins);
-  checkPixelCount(owner, f, b, 'Pass fewer frames or bins.');
-  const raw = numericArray(owner, 'values', values, f * b, 'frames * bins');
+  const { width: f, height: b, values: raw } = valueGrid(owner, { name: 'values', value: values }, { name: 'frames', value: frames }, { name: 'bins', value: bins }, 'Pass fewer frames or bins.');
   const o = optionsObject(owner, options);
   const config: SpectrogramImageConfig = {
     colormap: o.colormap ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.colormap,

@@ -1,8 +1,8 @@
 import { PiqInputError } from '../errors';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { describe, dimension, optionsObject } from '../internal/checks';
-import { checkPixelCount, numericArray } from './validate';
+import { describe, optionsObject } from '../internal/checks';
+import { valueGrid } from './validate';
 
 /**
  * Options of {@link toRgba}.
@@ -32,13 +32,6 @@ export interface ToRgbaOptions {
 
 /**
  * {@link ToRgbaOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_TO_RGBA_OPTIONS, type ToRgbaConfig } from 'piq-tfjs/visualize';
- * const config: ToRgbaConfig = { ...DEFAULT_TO_RGBA_OPTIONS };
- * console.log(config.max); // 1
- * ```
  * @category Visualize
  */
 export interface ToRgbaConfig {
@@ -95,13 +88,16 @@ export function toRgbaFor(
   options: ToRgbaOptions | undefined,
   names: { min: string; max: string },
 ): RgbaImage {
-  const w = dimension(owner, 'width', width);
-  const h = dimension(owner, 'height', height);
   if (channels !== 1 && channels !== 3 && channels !== 4) {
     throw new PiqInputError(`${owner}: 'channels' must be 1, 3 or 4, got ${describe(channels)}.`);
   }
-  checkPixelCount(owner, w, h, 'Pass smaller sizes.');
-  const vals = numericArray(owner, imageName, image, w * h * channels, `width * height * channels`);
+  const { width: w, height: h, values: vals } = valueGrid(
+    owner,
+    { name: imageName, value: image, depth: { name: 'channels', value: channels } },
+    { name: 'width', value: width },
+    { name: 'height', value: height },
+    'Pass smaller sizes.',
+  );
   const o = optionsObject(owner, options);
   const min = rangeBound(owner, names.min, o.min ?? DEFAULT_TO_RGBA_OPTIONS.min);
   const max = rangeBound(owner, names.max, o.max ?? DEFAULT_TO_RGBA_OPTIONS.max);

@@ -1,7 +1,7 @@
 // Argument checks specific to pictures (pixel arrays, RGBA images, colours, size limits). The
 // generic ones come from ../internal/checks.ts, which, like this subpath, never loads tfjs.
 import { PiqConfigError, PiqInputError } from '../errors';
-import { describe } from '../internal/checks';
+import { describe, dimension } from '../internal/checks';
 import type { NumericArray, RgbaColor, RgbaImage } from './types';
 
 /** A number in [0, 1] (an opacity). */
@@ -101,4 +101,24 @@ export function checkPixelCount(owner: string, width: number, height: number, fi
       `${owner}: the output would be ${width}x${height} = ${width * height} pixels, more than the limit of ${MAX_PIXELS}. ${fix}`,
     );
   }
+}
+
+/**
+ * A picture's worth of numbers: a width and a height (positive integers, named as the caller names
+ * them, e.g. frames and bins), within {@link MAX_PIXELS}, and exactly `width · height · depth`
+ * finite values.
+ */
+export function valueGrid(
+  owner: string,
+  values: { name: string; value: unknown; depth?: { name: string; value: number } },
+  width: { name: string; value: unknown },
+  height: { name: string; value: unknown },
+  fix: string,
+): { width: number; height: number; values: NumericArray } {
+  const w = dimension(owner, width.name, width.value);
+  const h = dimension(owner, height.name, height.value);
+  checkPixelCount(owner, w, h, fix);
+  const depth = values.depth;
+  const hint = `${width.name} * ${height.name}${depth ? ` * ${depth.name}` : ''}`;
+  return { width: w, height: h, values: numericArray(owner, values.name, values.value, w * h * (depth?.value ?? 1), hint) };
 }
