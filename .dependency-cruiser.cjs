@@ -17,9 +17,14 @@ const L1 = ['^src/(quantizer|decoder|classifier)/'];
 const L2 = ['^src/(losses|targets|metrics|baselines|training)/'];
 const IO = ['^src/io/'];
 
-/** A module of `folder` may import only its own folder and `allowed`. */
+/** An error for every import matching `from` → `to`. */
+function forbid(name, comment, from, to) {
+  return { name, comment, severity: 'error', from, to };
+}
+
+/** Modules matching `from` may import, of src/, only what matches `allowed`. */
 function onlyImports(name, comment, from, allowed) {
-  return { name, comment, severity: 'error', from: { path: from }, to: { path: '^src/', pathNot: allowed } };
+  return forbid(name, comment, { path: from }, { path: '^src/', pathNot: allowed });
 }
 
 module.exports = {
@@ -55,48 +60,12 @@ module.exports = {
       '^src/visualize/',
       ['^src/errors[.]ts$', '^src/internal/checks[.]ts$', '^src/visualize/'],
     ),
-    {
-      name: 'root-entry-no-subpaths',
-      comment: 'The root entry (src/index.ts) stays free of the subpath modules, which have entries of their own.',
-      severity: 'error',
-      from: { path: '^src/index[.]ts$' },
-      to: { path: '^src/(audio|visualize|node)/' },
-    },
-    {
-      name: 'tfjs-free-modules',
-      comment: 'visualize/ and the helpers it shares run without tfjs.',
-      severity: 'error',
-      from: { path: '^src/(visualize/|internal/checks[.]ts$|errors[.]ts$)' },
-      to: { path: '@tensorflow/' },
-    },
-    {
-      name: 'no-backend-import',
-      comment: 'src/ never imports a tfjs backend: applications choose one.',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { path: '@tensorflow/tfjs-(backend-|node)' },
-    },
-    {
-      name: 'node-builtins-only-in-node',
-      comment: 'Only the piq-tfjs/node subpath may use Node built-ins; the rest runs in browsers.',
-      severity: 'error',
-      from: { path: '^src/', pathNot: '^src/node/' },
-      to: { dependencyTypes: ['core'] },
-    },
-    {
-      name: 'no-circular',
-      comment: 'Modules form a tree of levels: no import cycles.',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { circular: true },
-    },
-    {
-      name: 'not-to-unresolvable',
-      comment: 'Every import resolves.',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { couldNotResolve: true },
-    },
+    forbid('root-entry-no-subpaths', 'The root entry (src/index.ts) stays free of the subpath modules, which have entries of their own.', { path: '^src/index[.]ts$' }, { path: '^src/(audio|visualize|node)/' }),
+    forbid('tfjs-free-modules', 'visualize/ and the helpers it shares run without tfjs.', { path: '^src/(visualize/|internal/checks[.]ts$|errors[.]ts$)' }, { path: '@tensorflow/' }),
+    forbid('no-backend-import', 'src/ never imports a tfjs backend: applications choose one.', { path: '^src/' }, { path: '@tensorflow/tfjs-(backend-|node)' }),
+    forbid('node-builtins-only-in-node', 'Only the piq-tfjs/node subpath may use Node built-ins; the rest runs in browsers.', { path: '^src/', pathNot: '^src/node/' }, { dependencyTypes: ['core'] }),
+    forbid('no-circular', 'Modules form a tree of levels: no import cycles.', { path: '^src/' }, { circular: true }),
+    forbid('not-to-unresolvable', 'Every import resolves.', { path: '^src/' }, { couldNotResolve: true }),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -2,6 +2,7 @@
 // of the entry points, and the layer check wired into `npm test` (the rules themselves run there:
 // `npm run check:layers`).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +54,11 @@ describe('architecture', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts['check:layers']).toBe('depcruise src --config .dependency-cruiser.cjs');
     expect(pkg.scripts.test).toContain('npm run check:layers');
-    expect(readFileSync(join(ROOT, '.dependency-cruiser.cjs'), 'utf8')).toContain("name: 'no-circular'");
+    const config = createRequire(import.meta.url)(join(ROOT, '.dependency-cruiser.cjs')) as { forbidden: Array<{ name: string; severity: string }> };
+    const names = config.forbidden.map((r) => r.name);
+    for (const rule of ['shared-imports-shared', 'L0-ops', 'L1-no-lateral', 'L2-no-lateral', 'L2-training', 'L3-api', 'side-visualize', 'no-circular']) {
+      expect(names).toContain(rule);
+    }
+    expect(config.forbidden.every((r) => r.severity === 'error')).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInterpreter, readCheckpointState, createInterpreter, energyMask, maskTargetLoss, codebookLoss, commitmentLoss, sparsityLoss } from '../../src';
+import { createInterpreter, loadInterpreter, readCheckpointState } from '../../src';
 import { fileSystem } from '../../src/node';
 import { memoryHandler } from '../fixtures/memory-handler';
 import { CHECKPOINT_DIR, EPOCHS, FIT, INTERPRETER_DIR, fixtureClassifier, fixtureData, interpreterOptions } from '../fixtures/format-v1/spec';
@@ -112,16 +112,7 @@ describe('formatVersion 1 checkpoint', () => {
     const fromCheckpoint = await loadInterpreter(fileSystem(join(here, CHECKPOINT_DIR)), { classifier });
     expect(fromCheckpoint.summary().mode).toBe('mask');
     fromCheckpoint.dispose();
-    const interpreter = await createInterpreter({
-      ...interpreterOptions(classifier),
-      target: energyMask({ threshold: 0.4 }),
-      losses: [
-        { loss: maskTargetLoss(), weight: 1 },
-        { loss: codebookLoss(), weight: 1 },
-        { loss: commitmentLoss(), weight: 1 },
-        { loss: sparsityLoss(), weight: 0.1 },
-      ],
-    });
+    const interpreter = await createInterpreter(interpreterOptions(classifier));
     const history = await interpreter.fit(data.images, { ...FIT, epochs: EPOCHS + 1, validationData: data.validation, resumeFrom: fileSystem(join(here, CHECKPOINT_DIR)) });
     expect(history.steps).toBe(6);
     expect(history.epochs).toHaveLength(EPOCHS + 1);
