@@ -161,6 +161,13 @@ export {
   type EnableWasmTrainingResult,
   type DisableWasmTrainingResult,
 } from './backends/wasm-training';
+export {
+  enableWasmThreads,
+  MAX_WASM_THREADS,
+  type EnableWasmThreadsOptions,
+  type WasmThreads,
+  type WasmThreadsBackendModule,
+} from './backends/wasm-threads';
 
 // Audio front end
 export * from './audio';
