@@ -33,19 +33,12 @@ import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import { WORKLOADS, type Workload } from './workloads';
 
 type Backend = 'cpu' | 'wasm' | 'wasm-1t' | 'wasm-2t' | 'wasm-default' | 'webgpu';
-type Workload = 'mnist' | 'colour64' | 'colour128';
 type CaseName = 'vq-step' | 'train-step' | 'interpret' | 'demo';
 type TimedKey = 'vqStepMs' | 'trainStepMs' | 'interpretBatchMs';
 
-/** Input size, batch and tap of each workload (see the header). */
-const WORKLOADS: Record<Workload, { size: number; channels: number; batch: number; tap: string }> = {
-  mnist: { size: 28, channels: 1, batch: 64, tap: '7x7x64' },
-  colour64: { size: 64, channels: 3, batch: 16, tap: '8x8x128' },
-  colour128: { size: 128, channels: 3, batch: 16, tap: '16x16x128' },
-};
 /** Backends the colour workloads run on (cpu takes minutes per step; wasm-default is superseded). */
 const COLOUR_BACKENDS: readonly Backend[] = ['wasm', 'wasm-1t', 'wasm-2t', 'webgpu'];
 const loadAverage = () => loadavg().map((v) => Number(v.toFixed(2)));
@@ -113,25 +106,10 @@ function median(xs: number[]): number {
 }
 
 // ------------------------------------------------------------------ child: one backend
-/** The colour workloads' classifier: three stride-2 3x3 convs to an S/8 x S/8 x 128 tap named 'features'. */
-function buildColourClassifier(layers: typeof tfl, size: number): tfl.LayersModel {
-  const init = (seed: number) => layers.initializers.glorotUniform({ seed });
-  return layers.sequential({
-    layers: [
-      layers.layers.conv2d({ inputShape: [size, size, 3], filters: 32, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(1), name: 'conv1' }),
-      layers.layers.conv2d({ filters: 64, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(2), name: 'conv2' }),
-      layers.layers.conv2d({ filters: 128, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(3), name: 'features' }),
-      layers.layers.globalAveragePooling2d({ name: 'pool' }),
-      layers.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(4), name: 'probs' }),
-    ],
-  });
-}
-
 async function child(backend: Backend, workload: Workload, quick: boolean): Promise<void> {
   const loadAtStart = loadAverage();
   await import('@tensorflow/tfjs-backend-cpu');
-  const layers = await import('@tensorflow/tfjs-layers');
-  const { createInterpreter, Trainer, enableWasmTraining, enableWasmThreads } = await import('../src/index');
+  const { Trainer, enableWasmTraining, enableWasmThreads } = await import('../src/index');
   let threads: number | null = null;
   if (backend.startsWith('wasm')) {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -162,24 +140,9 @@ async function child(backend: Backend, workload: Workload, quick: boolean): Prom
   };
   const slow = backend === 'cpu';
   const colour = workload !== 'mnist';
-  const { size, channels, batch: BATCH } = WORKLOADS[workload];
-  let x: tf.Tensor4D;
-  let classifier: tfl.LayersModel;
-  let settings: Record<string, unknown>;
-  if (!colour) {
-    const { buildClassifier, MNIST_INTERPRETER_SETTINGS } = await import('../examples/mnist/classifier');
-    const { loadMnist } = await import('../examples/mnist/mnist-data');
-    const digits = loadMnist('train', BATCH);
-    x = tf.tensor4d(digits.images.subarray(0, BATCH * 784), [BATCH, 28, 28, 1]);
-    // Random (seeded) classifier weights: the timing does not depend on them.
-    classifier = buildClassifier();
-    settings = MNIST_INTERPRETER_SETTINGS;
-  } else {
-    x = tf.randomUniform([BATCH, size, size, channels], 0, 1, 'float32', 7) as tf.Tensor4D;
-    classifier = buildColourClassifier(layers, size);
-    settings = { featureLayer: 'features', numClasses: 10, quantizer: { layout: { codesPerClass: 16 }, init: 'data' as const, seed: 0 }, seed: 0 };
-  }
-  const interpreter = await createInterpreter({ classifier, ...settings });
+  const { batch: BATCH } = WORKLOADS[workload];
+  const { buildWorkload } = await import('./workloads');
+  const { x, classifier, interpreter } = await buildWorkload(workload);
   const model = interpreter.model;
 
   // vq-step: the quantizer alone (features as a variable, so their gradient is computed as in the full step).
