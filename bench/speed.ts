@@ -33,6 +33,7 @@ import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { median, option, timeIt } from './timing';
 import { WORKLOADS, type Workload } from './workloads';
 
 type Backend = 'cpu' | 'wasm' | 'wasm-1t' | 'wasm-2t' | 'wasm-default' | 'webgpu';
@@ -100,11 +101,6 @@ interface TorchResult {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
-
 // ------------------------------------------------------------------ child: one backend
 async function child(backend: Backend, workload: Workload, quick: boolean): Promise<void> {
   const loadAtStart = loadAverage();
@@ -128,21 +124,12 @@ async function child(backend: Backend, workload: Workload, quick: boolean): Prom
   const sync = async (t: tf.Tensor) => {
     await t.data();
   };
-  const timeIt = async (fn: () => Promise<void>, warmup: number, reps: number): Promise<number> => {
-    for (let i = 0; i < warmup; i++) await fn();
-    const ts: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      await fn();
-      ts.push(performance.now() - t0);
-    }
-    return median(ts);
-  };
   const slow = backend === 'cpu';
   const colour = workload !== 'mnist';
   const { batch: BATCH } = WORKLOADS[workload];
   const { buildWorkload } = await import('./workloads');
-  const { x, classifier, interpreter } = await buildWorkload(workload);
+  const { loadMnist } = await import('../examples/mnist/mnist-data');
+  const { x, classifier, interpreter } = await buildWorkload(workload, colour ? undefined : loadMnist('train', BATCH).images);
   const model = interpreter.model;
 
   // vq-step: the quantizer alone (features as a variable, so their gradient is computed as in the full step).
@@ -308,8 +295,8 @@ async function parent(): Promise<void> {
   const argv = process.argv.slice(2);
   const quick = argv.includes('--quick');
   const opt = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
+    const v = option(argv, name, '');
+    return v === '' ? undefined : v;
   };
   const backends = (opt('--backends') ?? 'wasm,wasm-2t,wasm-default,cpu,webgpu').split(',') as Backend[];
   const workloads = (opt('--workloads') ?? 'mnist,colour64,colour128').split(',') as Workload[];

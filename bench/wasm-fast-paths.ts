@@ -21,13 +21,12 @@ import * as wasm from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import { enableWasmThreads, enableWasmTraining, Trainer } from '../src/index';
 import { phaseSubFilter, phaseSubFilterOps, WASM_FAST_PATHS } from '../src/backends/wasm-fast-paths';
-import { buildWorkload, type Workload } from './workloads';
+import { loadMnist } from '../examples/mnist/mnist-data';
+import { median, option } from './timing';
+import { buildWorkload, WORKLOADS, type Workload } from './workloads';
 
 const argv = process.argv.slice(2);
-const opt = (name: string, fallback: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? (argv[i + 1] as string) : fallback;
-};
+const opt = (name: string, fallback: string) => option(argv, name, fallback);
 const threads = Number(opt('--threads', '1'));
 const rounds = Number(opt('--rounds', '5'));
 const reps = Number(opt('--reps', '15'));
@@ -40,7 +39,6 @@ enableWasmTraining({ fastConvTranspose: true, fastTile: true });
 if (threads > 1) await enableWasmThreads(wasm, { threads });
 else await tf.setBackend('wasm');
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** Minimum over `n` calls of fn (which returns a tensor that is read back and disposed). */
 async function minMs(fn: () => tf.Tensor | Promise<void>, n = reps): Promise<number> {
@@ -127,7 +125,7 @@ const setPaths = (on: boolean) => {
   WASM_FAST_PATHS.narrowFilterGradient = on;
 };
 for (const workload of workloads) {
-  const w = await buildWorkload(workload);
+  const w = await buildWorkload(workload, workload === 'mnist' ? loadMnist('train', WORKLOADS.mnist.batch).images : undefined);
   const trainer = new Trainer(w.interpreter.model);
   const step = (on: boolean) => async () => {
     setPaths(on);

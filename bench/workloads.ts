@@ -4,10 +4,12 @@
 //   colour64   a 64x64x3 classifier (conv32 s2, conv64 s2, conv128 s2 = 'features' 8x8x128, global
 //              average pool, dense 10) with piq-tfjs's default decoder for that tap; batch 16
 //   colour128  the same at 128x128x3 (tap 16x16x128); batch 16
-// Classifier weights are random (seeded): the timing does not depend on them.
+// Classifier weights are random (seeded): the timing does not depend on them. No Node imports:
+// the browser benchmark (bench/browser) builds the same workloads.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createInterpreter, type Interpreter } from '../src/index';
+import { buildClassifier, MNIST_INTERPRETER_SETTINGS } from '../examples/mnist/model';
 
 export type Workload = 'mnist' | 'colour64' | 'colour128';
 
@@ -32,17 +34,18 @@ export function buildColourClassifier(size: number): tfl.LayersModel {
   });
 }
 
-/** One batch of the workload's inputs, its classifier and a fresh interpreter (the backend must be set). */
-export async function buildWorkload(workload: Workload): Promise<{ x: tf.Tensor4D; classifier: tfl.LayersModel; interpreter: Interpreter; dispose(): void }> {
+/**
+ * One batch of the workload's inputs, its classifier and a fresh interpreter (the backend must be
+ * set). `mnistImages`: `batch · 784` MNIST pixels in [0, 1] (Node: loadMnist); without them the
+ * mnist batch is seeded uniform noise (the browser benchmark; the cost per step is the same).
+ */
+export async function buildWorkload(workload: Workload, mnistImages?: Float32Array): Promise<{ x: tf.Tensor4D; classifier: tfl.LayersModel; interpreter: Interpreter; dispose(): void }> {
   const { size, channels, batch } = WORKLOADS[workload];
   let x: tf.Tensor4D;
   let classifier: tfl.LayersModel;
   let settings: Record<string, unknown>;
   if (workload === 'mnist') {
-    const { buildClassifier, MNIST_INTERPRETER_SETTINGS } = await import('../examples/mnist/classifier');
-    const { loadMnist } = await import('../examples/mnist/mnist-data');
-    const digits = loadMnist('train', batch);
-    x = tf.tensor4d(digits.images.subarray(0, batch * 784), [batch, 28, 28, 1]);
+    x = mnistImages ? tf.tensor4d(mnistImages.subarray(0, batch * 784), [batch, 28, 28, 1]) : (tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 7) as tf.Tensor4D);
     classifier = buildClassifier();
     settings = MNIST_INTERPRETER_SETTINGS;
   } else {
