@@ -89,6 +89,8 @@ interface ChildResult {
 
 interface TorchResult {
   threads: number;
+  /** The BLAS library the torch process loaded (the reference BLAS makes torch many times slower). */
+  blas?: string;
   workload?: Workload;
   torch: string;
   loadAverage?: { start: number[]; end: number[] };
@@ -330,6 +332,10 @@ async function parent(): Promise<void> {
       console.error(`torch ${workload}: 2 threads ...`);
       runs.twoThreads = runTorch(py, 2, workload, quick) ?? null;
       machine.torch ??= one?.torch ?? runs.twoThreads?.torch;
+      machine.torchBlas ??= one?.blas ?? runs.twoThreads?.blas;
+      if (/\/blas\/libblas/.test(String(machine.torchBlas))) {
+        console.error(`torch uses the REFERENCE BLAS (${String(machine.torchBlas)}): its times are several-fold too slow and the ratios flatter tfjs. Install OpenBLAS: apt-get install -y libopenblas0-pthread`);
+      }
       torch[workload] = runs;
     }
     // torch at 1 thread runs again after the (first) wasm run (the machine's load drifts): the faster
@@ -477,7 +483,7 @@ function markdown(
   const out: string[] = [];
   out.push('# `npm run bench:speed` — latest run', '');
   out.push(
-    `${String(machine.date)}; ${String(machine.cpu)}, ${String(machine.cores)} cores; Node ${String(machine.node)}, tfjs ${String(machine.tfjs)}, torch ${String(machine.torch ?? '–')}; ` +
+    `${String(machine.date)}; ${String(machine.cpu)}, ${String(machine.cores)} cores; Node ${String(machine.node)}, tfjs ${String(machine.tfjs)}, torch ${String(machine.torch ?? '–')} (BLAS: ${String(machine.torchBlas ?? '–').split(', ').pop()}); ` +
       `${machine.quick ? '`--quick`, ' : ''}${String(machine.seconds)} s; load average ${JSON.stringify(machine.loadAverageAtStart)} → ${JSON.stringify(machine.loadAverageAtEnd)} (1, 5, 15 min).`,
     '',
   );

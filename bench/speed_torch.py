@@ -182,8 +182,21 @@ def median_ms(fn):
     return ts[len(ts) // 2]
 
 
+def blas_library():
+    """The BLAS shared library this process loaded (Debian's torch uses the system libblas.so.3:
+    the reference BLAS unless OpenBLAS is installed, e.g. apt-get install libopenblas0-pthread)."""
+    torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.lower() and ".so" in line}
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted(libs)) or "none found"
+
+
 result = {
     "threads": args.threads,
+    "blas": blas_library(),
     "workload": args.workload,
     "torch": torch.__version__,
     "vqStepMs": median_ms(vq_step),
