@@ -171,3 +171,9 @@ export {
   type EnableWasmTrainingResult,
   type DisableWasmTrainingResult,
 } from './backends/wasm-training';
+export {
+  enableWasmThreads,
+  type EnableWasmThreadsOptions,
+  type WasmThreads,
+  type WasmThreadsBackendModule,
+} from './backends/wasm-threads';

@@ -82,6 +82,16 @@ export function pickDigits(perClass = DIGITS_PER_CLASS): { digits: DigitsFile; d
   return { digits, digitPixels };
 }
 
+/** Copies the tfjs wasm backend's binaries (the three .wasm builds) into `dir`, for `setWasmPaths`. */
+export function copyWasmBinaries(dir: string): void {
+  const require = createRequire(import.meta.url);
+  const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(join(wasmDist, 'dist')).filter((n) => n.endsWith('.wasm'))) {
+    copyFileSync(join(wasmDist, 'dist', f), join(dir, f));
+  }
+}
+
 export interface PrepareOptions {
   /** @defaultValue env PIQ_CLASSIFIER_SAMPLES, else 3000 (the demo's --quick size) */
   classifierSamples?: number;
@@ -110,12 +120,7 @@ export function prepare(options: PrepareOptions = {}): PrepareResult {
   cpSync(interpreterDir, join(PUBLIC_DIR, 'models', 'interpreter'), { recursive: true });
   cpSync(classifierDir, join(PUBLIC_DIR, 'models', 'classifier'), { recursive: true });
 
-  const require = createRequire(import.meta.url);
-  const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-  mkdirSync(join(PUBLIC_DIR, 'wasm'), { recursive: true });
-  for (const f of readdirSync(join(wasmDist, 'dist')).filter((n) => n.endsWith('.wasm'))) {
-    copyFileSync(join(wasmDist, 'dist', f), join(PUBLIC_DIR, 'wasm', f));
-  }
+  copyWasmBinaries(join(PUBLIC_DIR, 'wasm'));
 
   const { digits, digitPixels } = pickDigits();
   writeFileSync(join(PUBLIC_DIR, 'digits.json'), JSON.stringify(digits));
