@@ -7,7 +7,7 @@ import { describe } from '../internal/checks';
 import { readArtifact, writeArtifact, type SaveDestination } from '../io/artifact';
 import { isRecord, type EpochLog } from './fit-options';
 import { checkOptimizerWeights } from './optimizer-state';
-import { captureTrainer, restoreTrainer, snapshotIsFinite } from './rollback';
+import { captureTrainer, restoreTrainer, weightsAreFinite } from './rollback';
 import type { TrainerState } from './trainer-steps';
 
 /**
@@ -147,7 +147,7 @@ const OWNER = 'Trainer.fit';
 export async function writeCheckpoint(trainer: TrainerState, destination: SaveDestination, state: CheckpointState): Promise<boolean> {
   const snapshot = await captureTrainer(OWNER, trainer);
   try {
-    if (!(await snapshotIsFinite(snapshot))) return false;
+    if (!(await weightsAreFinite(snapshot.weights))) return false;
     const config = { ...(trainer.modelConfig?.() ?? {}), kind: CHECKPOINT_KIND, training: encodeNonFinite(state) };
     await writeArtifact(OWNER, destination, { config, weights: snapshot.weights, generatedBy: 'piq-tfjs Trainer checkpoint' }, 'checkpoint.destination');
     return true;

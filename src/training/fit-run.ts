@@ -10,7 +10,7 @@ import { restoreCheckpoint, writeCheckpoint, type CheckpointPosition, type Check
 import { epochBatches, type DataSource } from './data';
 import type { EpochLog, EvaluationLog, FitHistory, ResolvedFit } from './fit-options';
 import { Plateau } from './plateau';
-import { captureTrainer, Rollback, snapshotFiniteFlag, type TrainerSnapshot } from './rollback';
+import { captureTrainer, Rollback, weightsFiniteFlag, type TrainerSnapshot } from './rollback';
 import { allTensorsFinite, disposeStepResult, evaluateModel, trainStep, type StepResult, type TrainerState } from './trainer-steps';
 
 const OWNER = 'Trainer.fit';
@@ -211,7 +211,7 @@ export class FitRun {
     const snapshot: TrainerSnapshot = await captureTrainer(OWNER, this.trainer);
     let values: Float32Array;
     try {
-      const stacked = tf.tidy(() => tf.stack([...scalars, snapshotFiniteFlag(snapshot)]));
+      const stacked = tf.tidy(() => tf.stack([...scalars, weightsFiniteFlag(snapshot.weights)]));
       values = (await stacked.data()) as Float32Array;
       stacked.dispose();
     } catch (e) {
@@ -306,7 +306,7 @@ export class FitRun {
     const what = this.trainer.disposed ? 'trainer' : this.trainer.model.isDisposed ? 'model' : undefined;
     if (what) {
       throw new PiqStateError(
-        `${OWNER}: the ${what} was disposed during fit; training stopped after step ${this.trainer.step}. Await fit (or stop it with 'signal') before calling dispose().`,
+        `${OWNER}: the ${what} was disposed during fit (${what === 'trainer' ? 'Interpreter.dispose or Trainer.dispose' : 'PiqModel.dispose'}); training stopped after step ${this.trainer.step}. Await fit (or stop it with 'signal') before disposing.`,
       );
     }
   }

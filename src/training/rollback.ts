@@ -34,14 +34,14 @@ export async function captureTrainer(owner: string, trainer: TrainerState): Prom
   return { weights, step: trainer.step, learningRate: trainer.learningRate };
 }
 
-/** Scalar 1 when every float value of the snapshot is finite, else 0 (call inside a tidy). */
-export function snapshotFiniteFlag(s: TrainerSnapshot): tf.Scalar {
-  return finiteFlag(Object.values(s.weights).filter((t) => t.dtype === 'float32'));
+/** Scalar 1 when every float value of named weights (a snapshot's, a save's) is finite, else 0 (call inside a tidy). */
+export function weightsFiniteFlag(weights: Record<string, tf.Tensor>): tf.Scalar {
+  return finiteFlag(Object.values(weights).filter((t) => t.dtype === 'float32'));
 }
 
-/** Whether every float value of the snapshot is finite (one asynchronous read-back). */
-export async function snapshotIsFinite(s: TrainerSnapshot): Promise<boolean> {
-  const flag = tf.tidy(() => snapshotFiniteFlag(s));
+/** Whether every float value of named weights is finite (one asynchronous read-back). */
+export async function weightsAreFinite(weights: Record<string, tf.Tensor>): Promise<boolean> {
+  const flag = tf.tidy(() => weightsFiniteFlag(weights));
   try {
     return (await flag.data())[0] === 1;
   } finally {

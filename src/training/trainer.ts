@@ -138,7 +138,7 @@ export class Trainer {
   /** Refuses a second fit, or a manual step, while a fit runs (they would interleave with its steps). */
   private assertIdle(owner: string): void {
     if (this.state.running) {
-      throw new PiqStateError(`${owner}: a fit is already running on this trainer. Await it (or stop it with 'signal') first.`);
+      throw new PiqStateError(`${owner}: a fit is already running on this model. Await it (or stop it with 'signal') first.`);
     }
   }
 }
