@@ -180,6 +180,9 @@ export async function restoreCheckpoint(
     const vars = trainer.model.trainableVariables;
     trainer.model.checkWeights(weights, OWNER);
     checkOptimizerWeights(OWNER, weights, vars);
+    if (!(await weightsAreFinite(weights))) {
+      throw new PiqStateError(`${OWNER}: the checkpoint in 'resumeFrom' must hold finite values, got NaN or Infinity. Resume from an earlier checkpoint.`);
+    }
     // Everything checked: write.
     await restoreTrainer(OWNER, trainer, { weights, step: state.globalStep, learningRate: state.learningRate });
     return state;
