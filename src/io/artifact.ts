@@ -99,6 +99,7 @@ function keepLocalStorageEntries(handler: tf.io.IOHandler): (() => boolean) | un
   const ls = h.LS;
   if (!ls || typeof ls.getItem !== 'function' || !h.keys || typeof h.keys !== 'object') return undefined;
   const entries = Object.values(h.keys).map((k) => [k, ls.getItem(k)] as const);
+  if (entries.every(([, v]) => v === null)) return undefined; // no previous save
   return () => {
     try {
       for (const [k, v] of entries) {
