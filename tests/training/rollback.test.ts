@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { PiqStateError, type FitHistory } from '../../src';
 import { expectThrowsWithoutLeak } from '../helpers';
-import { fullState, makePoisonRun, weightsFinite } from '../fixtures/poison-run';
+import { fullState, makePoisonRun, trainerState, weightsFinite } from '../fixtures/poison-run';
 
 /** History without wall-clock fields, for exact comparison. */
 function timeless(h: FitHistory): unknown {
@@ -54,26 +54,35 @@ describe('divergence rollback', () => {
     });
   }
 
-  it('restores every piece of state a step changes to the last finite check', async () => {
+  it('restores every piece of state a step changes to the last finite check, the learning rate included', async () => {
     const run = await makePoisonRun({ update: 'ema' });
     await run.interpreter.fit(run.images, { ...run.options, maxSteps: 2 });
+    const validation = tf.slice(run.images, 0, 8) as tf.Tensor4D;
     let atCheck: Record<string, number[] | number> | undefined;
+    const poisonedRates: number[] = [];
+    run.onCompute = () => void (run.poison !== 'off' && poisonedRates.push(trainerState(run.interpreter).learningRate));
     const e = await expectThrowsWithoutLeak(() =>
       run.interpreter.fit(run.images, {
         ...run.options,
         epochs: 3,
+        // Validation input fidelity drops after epoch 1 in this seeded run (0.375 → 0.25), so the rate halves then.
+        validationData: validation,
+        lrSchedule: { monitor: 'inputFidelity', patience: 1, factor: 0.5 },
         onProgress: (p) => {
-          // Called after the check of step p.step passed; poison from the next step on.
-          if (p.step === 8) {
+          // Called after the check of step p.step (the last of epoch 1) passed; poison from the next step on.
+          if (p.step === 10) {
             atCheck = fullState(run.interpreter);
             run.poison = 'gradient';
           }
         },
       }),
     );
-    expect(e.message).toMatch(/at step 10 \(epoch 1\); the weights were restored to step 8/);
-    expect(atCheck?.step).toBe(8);
-    expect(fullState(run.interpreter)).toEqual(atCheck);
+    expect(e.message).toMatch(/became non-finite .*at step 12 \(epoch 2\); the weights were restored to step 10/);
+    expect(atCheck?.step).toBe(10);
+    // Epoch 1's validation ran at 5e-3; steps 11 and 12 at the halved rate.
+    expect(poisonedRates).toEqual([5e-3, 2.5e-3, 2.5e-3]);
+    expect(fullState(run.interpreter)).toEqual(atCheck); // learningRate 5e-3 again, as at step 10
+    validation.dispose();
     run.dispose();
   });
 });
