@@ -13,10 +13,10 @@
 //               an `interpret` of the validation images started from onProgress every SAMPLE steps
 // Every SAMPLE steps (default 500; from onProgress, after a forced garbage collection) it records
 // tf.memory().numTensors, tf.memory().numBytes, the wasm heap size (wasm only) and process RSS and
-// V8 heap used. Growth is judged on the second half of the run (samples at steps >= STEPS / 2):
+// V8 heap used and ArrayBuffer memory. Growth is judged on the second half of the run (samples at steps >= STEPS / 2):
 //   tensors, tfjs bytes, wasm heap   must not change at all (max - min = 0)
 //   RSS                              least-squares slope <= 1 MiB per 1,000 steps
-//   V8 heap used                     least-squares slope <= 0.5 MiB per 1,000 steps
+//   V8 heap used, ArrayBuffers       least-squares slope <= 0.5 MiB per 1,000 steps each
 // Writes bench/results/soak-latest.json and soak-latest.md, and exits 1 when a backend grows.
 // Options: --steps <n> | --every <n> | --backends wasm,cpu
 import { spawnSync } from 'node:child_process';
@@ -28,7 +28,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
-const LIMITS = { rssMiBPer1kSteps: 1, heapUsedMiBPer1kSteps: 0.5 } as const;
+const LIMITS = { rssMiBPer1kSteps: 1, heapUsedMiBPer1kSteps: 0.5, arrayBuffersMiBPer1kSteps: 0.5 } as const;
 
 interface Sample {
   step: number;
@@ -38,6 +38,8 @@ interface Sample {
   wasmHeapBytes: number | null;
   rssBytes: number;
   heapUsedBytes: number;
+  /** Memory of ArrayBuffers (the cpu backend keeps tensor data in typed arrays). */
+  arrayBuffersBytes: number;
 }
 
 interface BackendResult {
@@ -48,7 +50,7 @@ interface BackendResult {
   trainableParams: number;
   samples: Sample[];
   /** Over the second half of the run. */
-  growth: { tensors: number; tfjsBytes: number; wasmHeapBytes: number | null; rssMiBPer1kSteps: number; heapUsedMiBPer1kSteps: number };
+  growth: { tensors: number; tfjsBytes: number; wasmHeapBytes: number | null; rssMiBPer1kSteps: number; heapUsedMiBPer1kSteps: number; arrayBuffersMiBPer1kSteps: number };
   failures: string[];
 }
 
@@ -83,6 +85,7 @@ function judge(backend: string, steps: number, samples: Sample[]): Pick<BackendR
     wasmHeapBytes: wasm,
     rssMiBPer1kSteps: slope(x, half.map((s) => s.rssBytes / MiB)),
     heapUsedMiBPer1kSteps: slope(x, half.map((s) => s.heapUsedBytes / MiB)),
+    arrayBuffersMiBPer1kSteps: slope(x, half.map((s) => s.arrayBuffersBytes / MiB)),
   };
   const failures: string[] = [];
   if (half.length < 3) failures.push(`${backend}: only ${half.length} samples in the second half`);
@@ -92,6 +95,9 @@ function judge(backend: string, steps: number, samples: Sample[]): Pick<BackendR
   if (growth.rssMiBPer1kSteps > LIMITS.rssMiBPer1kSteps) failures.push(`${backend}: RSS grows ${growth.rssMiBPer1kSteps.toFixed(2)} MiB per 1,000 steps (limit ${LIMITS.rssMiBPer1kSteps})`);
   if (growth.heapUsedMiBPer1kSteps > LIMITS.heapUsedMiBPer1kSteps) {
     failures.push(`${backend}: V8 heap used grows ${growth.heapUsedMiBPer1kSteps.toFixed(2)} MiB per 1,000 steps (limit ${LIMITS.heapUsedMiBPer1kSteps})`);
+  }
+  if (growth.arrayBuffersMiBPer1kSteps > LIMITS.arrayBuffersMiBPer1kSteps) {
+    failures.push(`${backend}: ArrayBuffer memory grows ${growth.arrayBuffersMiBPer1kSteps.toFixed(2)} MiB per 1,000 steps (limit ${LIMITS.arrayBuffersMiBPer1kSteps})`);
   }
   return { growth, failures };
 }
@@ -148,7 +154,7 @@ async function child(backend: 'wasm' | 'cpu', steps: number, every: number): Pro
     gc();
     const m = tf.memory();
     const u = process.memoryUsage();
-    samples.push({ step, seconds: (performance.now() - t0) / 1000, tensors: m.numTensors, tfjsBytes: m.numBytes, wasmHeapBytes: heap(), rssBytes: u.rss, heapUsedBytes: u.heapUsed });
+    samples.push({ step, seconds: (performance.now() - t0) / 1000, tensors: m.numTensors, tfjsBytes: m.numBytes, wasmHeapBytes: heap(), rssBytes: u.rss, heapUsedBytes: u.heapUsed, arrayBuffersBytes: u.arrayBuffers });
     process.stderr.write(`[soak ${backend}] step ${step}: ${m.numTensors} tensors, ${(u.rss / MiB).toFixed(1)} MiB RSS, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   };
   const history = await interpreter.fit(images, {
@@ -183,22 +189,22 @@ function markdown(out: { date: string; steps: number; every: number; machine: un
     `# Soak run (\`npm run soak\`)`,
     '',
     `${out.date}; ${out.steps.toLocaleString('en')} steps per backend, sampled every ${out.every}; machine ${JSON.stringify(out.machine)}.`,
-    `Growth is judged on the second half: tensors, tfjs bytes and wasm heap must not change; RSS slope <= ${LIMITS.rssMiBPer1kSteps} MiB and V8 heap-used slope <= ${LIMITS.heapUsedMiBPer1kSteps} MiB per 1,000 steps.`,
+    `Growth is judged on the second half: tensors, tfjs bytes and wasm heap must not change; RSS slope <= ${LIMITS.rssMiBPer1kSteps} MiB, V8 heap-used and ArrayBuffer slopes <= ${LIMITS.heapUsedMiBPer1kSteps} MiB per 1,000 steps.`,
     '',
     `**${out.pass ? 'PASS' : 'FAIL'}**`,
     '',
-    '| backend | steps | ms / step | trainable params | tensors (2nd half spread) | tfjs bytes (spread) | wasm heap (spread) | RSS MiB / 1k steps | V8 heap MiB / 1k steps | verdict |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| backend | steps | ms / step | trainable params | tensors (2nd half spread) | tfjs bytes (spread) | wasm heap (spread) | RSS MiB / 1k steps | V8 heap MiB / 1k steps | ArrayBuffers MiB / 1k steps | verdict |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...out.results.map(
       (r) =>
-        `| ${r.backend} | ${r.steps} | ${r.msPerStep.toFixed(1)} | ${r.trainableParams} | ${r.growth.tensors} | ${r.growth.tfjsBytes} | ${r.growth.wasmHeapBytes ?? '–'} | ${r.growth.rssMiBPer1kSteps.toFixed(3)} | ${r.growth.heapUsedMiBPer1kSteps.toFixed(3)} | ${r.failures.length ? r.failures.join('; ') : 'flat'} |`,
+        `| ${r.backend} | ${r.steps} | ${r.msPerStep.toFixed(1)} | ${r.trainableParams} | ${r.growth.tensors} | ${r.growth.tfjsBytes} | ${r.growth.wasmHeapBytes ?? '–'} | ${r.growth.rssMiBPer1kSteps.toFixed(3)} | ${r.growth.heapUsedMiBPer1kSteps.toFixed(3)} | ${r.growth.arrayBuffersMiBPer1kSteps.toFixed(3)} | ${r.failures.length ? r.failures.join('; ') : 'flat'} |`,
     ),
     '',
   ];
   for (const r of out.results) {
-    lines.push(`## ${r.backend}`, '', '| step | s | tensors | tfjs bytes | wasm heap MiB | RSS MiB | V8 heap used MiB |', '|---|---|---|---|---|---|---|');
+    lines.push(`## ${r.backend}`, '', '| step | s | tensors | tfjs bytes | wasm heap MiB | RSS MiB | V8 heap used MiB | ArrayBuffers MiB |', '|---|---|---|---|---|---|---|---|');
     for (const s of r.samples) {
-      lines.push(`| ${s.step} | ${s.seconds.toFixed(0)} | ${s.tensors} | ${s.tfjsBytes} | ${s.wasmHeapBytes === null ? '–' : (s.wasmHeapBytes / MiB).toFixed(1)} | ${(s.rssBytes / MiB).toFixed(1)} | ${(s.heapUsedBytes / MiB).toFixed(1)} |`);
+      lines.push(`| ${s.step} | ${s.seconds.toFixed(0)} | ${s.tensors} | ${s.tfjsBytes} | ${s.wasmHeapBytes === null ? '–' : (s.wasmHeapBytes / MiB).toFixed(1)} | ${(s.rssBytes / MiB).toFixed(1)} | ${(s.heapUsedBytes / MiB).toFixed(1)} | ${(s.arrayBuffersBytes / MiB).toFixed(2)} |`);
     }
     lines.push('');
   }
