@@ -4,7 +4,8 @@
 //  3. headless Chromium (playwright-core, /usr/bin/chromium) opens it, picks digits, blends two,
 //     draws one, and checks predictions and masks against the same models run in Node on the cpu
 //     backend, that the mask canvas is not blank and differs between classes, then checks the wasm
-//     backend (forced) and the fallback when WebGL is disabled;
+//     backend (forced) and the fallback when WebGL is disabled; e2e-persistence.ts then saves to and
+//     loads from browser storage across a reload, and checks that damaged saves are refused;
 //  4. a screenshot goes to examples/browser/out/screenshot.png (PIQ_SCREENSHOT=<file.png> to choose;
 //     the README's screenshot.png is refreshed only on purpose, so test runs never dirty the tree).
 // Env: CHROMIUM (default /usr/bin/chromium), PIQ_REQUIRE_WEBGL=1 to fail when WebGL is unavailable,
@@ -20,6 +21,7 @@ import { chromium, type Page } from 'playwright-core';
 import { build, preview } from 'vite';
 import { loadInterpreter } from 'piq-tfjs';
 import { fileSystem } from 'piq-tfjs/node';
+import { persistenceChecks } from './e2e-persistence';
 import { EXAMPLE_DIR, prepare } from './prepare';
 import type { LastResult } from './main';
 
@@ -242,6 +244,9 @@ async function main(): Promise<void> {
     await context.close();
     rmSync(userDataDir, { recursive: true, force: true });
   }
+
+  // ---- saving to and loading from indexeddb:// and localstorage://, across a reload, and damaged saves
+  await persistenceChecks({ chromium: CHROMIUM, flags: FLAGS, url, ok, log });
 
   // ---- no WebGL (getContext('webgl2' / 'webgl' / 'experimental-webgl') returns null, as on a machine without it):
   // the page falls back to wasm and says so

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkInputBatch } from '../classifier/input-check';
 import type { ClassifierAdapter } from '../classifier/types';
 import type { InterpreterDecoderConfig } from '../decoder/decoder-config';
-import { PiqInputError } from '../errors';
+import { PiqInputError, PiqStateError } from '../errors';
 import { assertLive, describe, positiveInt } from '../internal/checks';
 import { tidyObject } from '../internal/tensor-checks';
 import { writeArtifact, type SaveDestination } from '../io/artifact';
@@ -12,6 +12,7 @@ import type { DataSource } from '../training/data';
 import type { FitHistory, FitOptions } from '../training/fit-options';
 import type { InterpreterMode, PiqModel } from '../training/piq-model';
 import { Trainer } from '../training/trainer';
+import { weightsAreFinite } from '../training/rollback';
 import { VERSION } from '../version';
 
 /**
@@ -99,6 +100,8 @@ export interface InterpretOptions {
 export class Interpreter {
   private trainer: Trainer | undefined;
   private disposed = false;
+  /** Calls of fit / interpret in progress: dispose() frees the model only when the last one ends. */
+  private inFlight = 0;
 
   /** @internal Use {@link createInterpreter} or {@link loadInterpreter}. */
   constructor(
@@ -133,25 +136,43 @@ export class Interpreter {
    * Trains the interpreter (never the classifier) on unlabelled inputs: the classifier's own
    * decisions supervise the codebook partition. See {@link FitOptions}; with `checkpoint` the
    * checkpoints also hold the interpreter configuration (so `loadInterpreter` can load them for
-   * inference), and `resumeFrom` continues an interrupted run exactly.
+   * inference), and `resumeFrom` continues an interrupted run exactly. One fit at a time: a second
+   * call while one runs is refused (PiqStateError); `interpret` and `save` may run meanwhile.
    */
   async fit(data: DataSource, options: FitOptions = {}): Promise<FitHistory> {
     this.check('fit');
     // Checkpoints carry the interpreter's configuration, so loadInterpreter can read them too.
-    this.trainer ??= new Trainer(this.model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> });
-    return this.trainer.fit(data, options);
+    const trainer = (this.trainer ??= new Trainer(this.model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> }));
+    return this.track(() => trainer.fit(data, options));
+  }
+
+  /** Runs an async call that uses the model, so that dispose() during it defers freeing the model. */
+  private async track<T>(call: () => Promise<T>): Promise<T> {
+    this.inFlight++;
+    try {
+      return await call();
+    } finally {
+      this.inFlight--;
+      if (this.disposed && this.inFlight === 0) this.release();
+    }
   }
 
   /**
    * Interprets a batch `[batch, height, width, channels]`: the classifier's decision, the mask, the
-   * interpretation (and reconstruction), the codes used, all as plain typed arrays.
+   * interpretation (and reconstruction), the codes used, all as plain typed arrays. During a `fit`
+   * it uses the weights of the moment: each chunk of `batchSize` examples sees one training step
+   * (a call from `onProgress` / `onEpochEnd` sees the step reported there).
    */
   async interpret(input: tf.Tensor, options: InterpretOptions = {}): Promise<InterpretResult> {
     this.check('interpret');
     const OWNER = 'Interpreter.interpret';
     const batchSize = positiveInt(OWNER, 'batchSize', options.batchSize ?? 64);
-    const [H, W, C] = this.model.classifier.inputShape as [number, number, number];
     checkInputBatch(OWNER, 'input', input, this.model.classifier, { finite: true });
+    return this.track(() => this.interpretChecked(input as tf.Tensor4D, batchSize));
+  }
+
+  private async interpretChecked(input: tf.Tensor4D, batchSize: number): Promise<InterpretResult> {
+    const [H, W, C] = this.model.classifier.inputShape as [number, number, number];
     const n = input.shape[0];
     const K = this.model.classifier.numClasses;
     const [ch, cw] = this.model.decoder.codeShape;
@@ -231,13 +252,18 @@ export class Interpreter {
   /**
    * Saves the interpreter (decoder, adapter, codebook, configuration; never the classifier) to a
    * tf.io URL (`indexeddb://…`, `localstorage://…`, `downloads://…`, `file://…` after
-   * `registerFileSystemRouter()` from `piq-tfjs/node`) or any `tf.io.IOHandler`.
+   * `registerFileSystemRouter()` from `piq-tfjs/node`) or any `tf.io.IOHandler`. The weights are
+   * copied when the call starts, so a save during `fit` writes the state between two steps; a
+   * non-finite state is never saved (PiqStateError).
    */
   async save(destination: SaveDestination): Promise<tf.io.SaveResult> {
     this.check('save');
+    const OWNER = 'Interpreter.save';
     const weights = this.model.getWeights();
+    const config = this.getConfig();
     try {
-      return await writeArtifact('Interpreter.save', destination, { config: this.getConfig(), weights, generatedBy: `piq-tfjs ${VERSION}` });
+      if (!(await weightsAreFinite(weights))) throw new PiqStateError(`${OWNER}: the weights must be finite to be saved, got NaN or Infinity. Train again (fit restores the last finite state when it diverges) or load a good save.`);
+      return await writeArtifact(OWNER, destination, { config, weights, generatedBy: `piq-tfjs ${VERSION}` });
     } finally {
       tf.dispose(Object.values(weights));
     }
@@ -248,11 +274,21 @@ export class Interpreter {
     return this.disposed;
   }
 
-  /** Frees the interpreter's decoder, codebook and optimizer state (never the classifier). */
+  /**
+   * Frees the interpreter's decoder, codebook and optimizer state (never the classifier). Calls
+   * made afterwards throw PiqStateError. A `fit` in progress stops before its next step (it rejects
+   * with PiqStateError); an `interpret` or `save` in progress completes; the memory is freed when
+   * the last of them ends.
+   */
   dispose(): void {
     if (this.disposed) return;
+    this.disposed = true;
+    if (this.inFlight === 0) this.release();
+    else this.trainer?.dispose(); // stops a running fit; the trainer frees its state when the fit ends
+  }
+
+  private release(): void {
     this.trainer?.dispose();
     this.model.dispose();
-    this.disposed = true;
   }
 }

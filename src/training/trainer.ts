@@ -48,7 +48,6 @@ export interface TrainerOptions {
 export class Trainer {
   /** Optimizer, learning rate and global step, shared with the fit loop and checkpoints. */
   private readonly state: TrainerState;
-  private disposed = false;
 
   /**
    * @param model the PIQ system to train (its classifier is never updated).
@@ -64,7 +63,7 @@ export class Trainer {
     if (options.modelConfig !== undefined && typeof options.modelConfig !== 'function') {
       throw new PiqConfigError(`Trainer: 'modelConfig' must be a function returning a JSON object, got ${describe(options.modelConfig)}.`);
     }
-    this.state = { model, optimizer: undefined, learningRate: DEFAULT_FIT.learningRate, step: 0, modelConfig: options.modelConfig };
+    this.state = { model, optimizer: undefined, learningRate: DEFAULT_FIT.learningRate, step: 0, modelConfig: options.modelConfig, running: false, disposed: false };
   }
 
   /** Global step count (optimizer updates applied so far). */
@@ -79,6 +78,7 @@ export class Trainer {
   trainStep(x: tf.Tensor4D, weightDecay = 0, learningRate: number = this.state.learningRate): { total: tf.Scalar; terms: Record<string, tf.Scalar>; perplexity: tf.Scalar } {
     const owner = 'Trainer.trainStep';
     this.assertLive('trainStep');
+    this.assertIdle(owner);
     checkInputBatch(owner, 'x', x, this.model.classifier, { nonEmpty: false });
     finiteNumber(owner, 'weightDecay', weightDecay, { min: 0 });
     finiteNumber(owner, 'learningRate', learningRate, { min: 0, minExclusive: true });
@@ -99,25 +99,46 @@ export class Trainer {
    */
   async fit(data: DataSource, options: FitOptions = {}): Promise<FitHistory> {
     this.assertLive('fit');
+    this.assertIdle(OWNER);
     const resolved = resolveFit(options);
     if (data instanceof tf.Tensor) {
       checkInputBatch(OWNER, 'data', data, this.model.classifier);
     } else if (data === null || typeof data !== 'object') {
       throw new PiqInputError(`${OWNER}: 'data' must be a tf.Tensor4D, an array of batches, an (async) iterable or a tf.data dataset, got ${describe(data)}.`);
     }
-    return new FitRun(this.state, data, resolved).run();
+    this.state.running = true;
+    try {
+      return await new FitRun(this.state, data, resolved).run();
+    } finally {
+      this.state.running = false;
+      if (this.state.disposed) this.release();
+    }
   }
 
-  /** Frees the optimizer state (not the model). */
+  /**
+   * Frees the optimizer state (not the model). During a fit, the fit stops before its next step
+   * (rejecting with a PiqStateError) and the state is freed when it ends.
+   */
   dispose(): void {
-    if (this.disposed) return;
+    if (this.state.disposed) return;
+    this.state.disposed = true;
+    if (!this.state.running) this.release();
+  }
+
+  private release(): void {
     this.state.optimizer?.dispose();
     this.state.optimizer = undefined;
-    this.disposed = true;
   }
 
   private assertLive(method: string): void {
-    assertLive(this.disposed, 'Trainer', method, 'trainer', 'Create a new Trainer.');
+    assertLive(this.state.disposed, 'Trainer', method, 'trainer', 'Create a new Trainer.');
     assertLive(this.model.isDisposed, 'Trainer', method, 'model', 'Build a new PiqModel.');
+  }
+
+  /** Refuses a second fit, or a manual step, while a fit runs (they would interleave with its steps). */
+  private assertIdle(owner: string): void {
+    if (this.state.running) {
+      throw new PiqStateError(`${owner}: a fit is already running on this model. Await it (or stop it with 'signal') first.`);
+    }
   }
 }
