@@ -125,10 +125,10 @@ async function main(): Promise<void> {
     const tm = Date.now();
     // Warm-up on two digits (kernel set-up), then time the explanations of all scored digits.
     const warm = tf.slice(x, 0, 2);
-    (await method.explain(warm, { batchSize })).dispose();
+    (await method.explainTensors(warm, { batchSize })).dispose();
     warm.dispose();
     const start = performance.now();
-    const masks = await method.explain(x, { batchSize });
+    const masks = await method.explainTensors(x, { batchSize });
     await masks.data();
     const msPerExplanation = (performance.now() - start) / digits;
     const report = await evaluateInterpretations(adapter, x, masks, {
@@ -138,10 +138,10 @@ async function main(): Promise<void> {
     });
     masks.dispose();
     // Overlap test: Fid-In on mixtures (is argmax f(M ⊙ mixture) the mixture's predicted digit?).
-    const mixMasks = await method.explain(mix, { batchSize });
+    const mixMasks = await method.explainTensors(mix, { batchSize });
     const overlap = await evaluateInterpretations(adapter, mix, mixMasks, { metrics: ['inputFidelity'], batchSize: 64 });
     mixMasks.dispose();
-    const g = await method.explain(gridX, { batchSize });
+    const g = await method.explainTensors(gridX, { batchSize });
     gridMasks[method.name] = (await g.data()) as Float32Array;
     g.dispose();
 

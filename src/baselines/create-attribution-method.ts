@@ -1,6 +1,6 @@
 import { PiqConfigError } from '../errors';
 import { describe } from '../internal/checks';
-import type { ScoringClassifier } from '../classifier/types';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
 import { GradCam } from './grad-cam';
 import { IntegratedGradients, type IntegratedGradientsOptions } from './integrated-gradients';
 import { Occlusion, type OcclusionOptions } from './occlusion';
