@@ -1,6 +1,7 @@
 // tfjs-layers-style training callbacks for Trainer.fit: the callback contract, the logs they
 // receive (tfjs naming: `loss`, each loss term, `val_…`), the History-like record and the list
 // that calls them in order. The progress printer (progress.ts) is one more callback of the list.
+import * as tfl from '@tensorflow/tfjs-layers';
 import { PiqConfigError } from '../errors';
 import { describe, optionsObject } from '../internal/checks';
 
@@ -33,7 +34,9 @@ export type FitLogs = Record<string, number>;
  *
  * `setModel` receives the {@link Trainer} running the fit: setting its `stopTraining` to true (as
  * tfjs-layers' early stopping does with `this.model.stopTraining = true`) ends `fit` after the
- * current batch, with `stoppedEarly: true` in the history.
+ * current batch, with `stoppedEarly: true` in the history. Subclasses of tfjs-layers' `Callback`
+ * (whose `setModel` accepts only a LayersModel) get the Trainer in their `model` field directly;
+ * `stopTraining` is the only LayersModel member it offers.
  *
  * @example
  * ```ts
@@ -149,7 +152,9 @@ export class CallbackList {
     const tfjsParams: Record<string, unknown> = { ...rest, ...(steps === undefined ? {} : { steps }), ...(samples === undefined ? {} : { samples }) };
     for (const cb of list) {
       cb.setParams?.(tfjsParams);
-      cb.setModel?.(control);
+      // tfjs-layers' Callback.setModel accepts only a LayersModel: its public `model` field is set instead.
+      if (cb instanceof tfl.Callback) (cb as unknown as { model: unknown }).model = control;
+      else cb.setModel?.(control);
     }
   }
 

@@ -11,7 +11,7 @@ import { restoreCheckpoint, writeCheckpoint, type CheckpointPosition, type Check
 import { epochBatches, type DataSource } from './data';
 import type { EpochLog, EvaluationLog, FitHistory, ResolvedFit } from './fit-options';
 import { Plateau } from './plateau';
-import { createProgressLogger } from './progress';
+import { createProgressLogger, nodeStderr } from './progress';
 import { allTensorsFinite, disposeStepResult, evaluateModel, finiteFlag, trainStep, type StepResult, type TrainerState } from './trainer-steps';
 
 const OWNER = 'Trainer.fit';
@@ -78,7 +78,7 @@ export class FitRun {
       doValidation: o.validationData !== undefined,
       metrics: ['loss', ...trainer.model.loss.getSpec().map((t) => t.key)],
     };
-    this.progress = createProgressLogger(params);
+    this.progress = createProgressLogger(params, nodeStderr());
     this.callbacks = new CallbackList(this.progress ? [this.progress, ...o.callbacks] : o.callbacks, params, control);
   }
 

@@ -29,13 +29,14 @@ export function nodeStderr(): ProgressSink | undefined {
       return err.isTTY === true;
     },
     get columns() {
-      return err.columns ?? 100;
+      // A pseudo-terminal without a size reports 0 columns: use a common width then.
+      return err.columns !== undefined && err.columns > 0 ? err.columns : 100;
     },
   };
 }
 
 /** The printer for `params.verbose`, or undefined when it would print nothing. */
-export function createProgressLogger(params: FitParams, sink: ProgressSink | undefined = nodeStderr()): FitCallback | undefined {
+export function createProgressLogger(params: FitParams, sink: ProgressSink | undefined): FitCallback | undefined {
   if (params.verbose === 0 || !sink) return undefined;
   if (params.verbose === 1 && !sink.isTTY) return undefined;
   return new ProgressLogger(params, sink);
