@@ -70,8 +70,8 @@ export type ClassifierLike = tfl.LayersModel | GraphModelLike | ClassifierFuncti
  * What metrics and attribution methods accept as the classifier: everything
  * {@link createInterpreter} accepts (a `tf.LayersModel`, a `tf.GraphModel`, a function returning
  * `{ features, logits }`, a {@link ClassifierAdapter}) and a plain logits function `(x) => logits`.
- * Grad-CAM needs features: a LayersModel with a spatial layer, a function returning features, or
- * an adapter with a `head`.
+ * Grad-CAM needs the classifier split at the tapped layer (a `head`): a LayersModel with a spatial
+ * layer is split by itself; GraphModels and functions cannot be.
  * @category Classifier
  */
 export type ScoringClassifier = ClassifierLike | LogitsFunction;

@@ -75,7 +75,9 @@ export function toInputBatch(
   const [lo, hi] = inputRange;
   const batch = tf.tidy(() => {
     const px = tf.cast(tf.browser.fromPixels(input, channels), 'float32');
-    const scaled = lo === 0 && hi === 255 ? px : tf.add(tf.mul(px, (hi - lo) / 255), lo);
+    // byte / 255 first: for the default [0, 1] that is exactly the float32 division a user would write.
+    const unit = lo === 0 && hi === 255 ? px : tf.div(px, 255);
+    const scaled = (lo === 0 && hi === 1) || (lo === 0 && hi === 255) ? unit : tf.add(tf.mul(unit, hi - lo), lo);
     return tf.expandDims(scaled, 0);
   });
   const [h, w] = inputShape ?? [];
