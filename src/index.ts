@@ -122,6 +122,7 @@ export { Trainer, type TrainerOptions } from './training/trainer';
 export type {
   FitOptions,
   FitHistory,
+  FitHistoryRecord,
   EpochLog,
   EvaluationLog,
   StepProgress,

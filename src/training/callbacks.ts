@@ -123,8 +123,8 @@ export function lossLogs(loss: Record<string, number>): FitLogs {
 }
 
 /** A tfjs-layers `History.history`: one array per log name, one entry per epoch that logged it. */
-export function historyOf(epochs: readonly EpochRecord[]): Record<string, number[]> {
-  const history: Record<string, number[]> = {};
+export function historyOf(epochs: readonly EpochRecord[]): { loss: number[] } & Record<string, number[]> {
+  const history: { loss: number[] } & Record<string, number[]> = { loss: [] };
   for (const e of epochs) for (const [k, v] of Object.entries(epochLogs(e))) (history[k] ??= []).push(v);
   return history;
 }

@@ -199,6 +199,13 @@ const CHECKPOINT_KEYS = optionKeys<CheckpointOptions>({ every: true, unit: true,
 export const DEFAULT_CHECKPOINT = Object.freeze({ unit: 'epoch' as 'step' | 'epoch' });
 
 /**
+ * Per-epoch numbers by log name, as tfjs-layers' `History.history`: `loss` always (one entry per
+ * epoch), and `reconstruction`, `codebook`, `val_loss`, `val_inputFidelity`, … as logged.
+ * @category Training
+ */
+export type FitHistoryRecord = { loss: number[] } & Record<string, number[]>;
+
+/**
  * What {@link Trainer.fit} returns.
  * @category Training
  */
@@ -210,7 +217,7 @@ export interface FitHistory {
    * term, `val_loss`, `val_<term>`, `val_inputFidelity`), one entry per epoch that logged it, so
    * `history.history.loss[i]` is `epochs[i].loss.total`. Plots with `tfvis.show.history`.
    */
-  history: Record<string, number[]>;
+  history: FitHistoryRecord;
   steps: number;
   stoppedEarly: boolean;
   aborted: boolean;

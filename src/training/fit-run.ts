@@ -39,7 +39,7 @@ interface EpochProgress {
 }
 
 export class FitRun {
-  private readonly history: FitHistory = { epochs: [], history: {}, steps: 0, stoppedEarly: false, aborted: false, seconds: 0 };
+  private readonly history: FitHistory = { epochs: [], history: { loss: [] }, steps: 0, stoppedEarly: false, aborted: false, seconds: 0 };
   private readonly callbacks: CallbackList;
   private readonly progress: FitCallback | undefined;
   private readonly rand: SeededRandom;
