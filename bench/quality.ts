@@ -42,6 +42,7 @@ const HELP = `npm run bench:quality -- [options]
   --classifier-epochs <n>   classifier epochs (default 2), as the demo
   --out <dir>               output folder (default bench/results)
   --retrain                 ignore the cached classifier and interpreter`;
+const FLAGS = { quick: 'boolean', digits: 'string', pairs: 'string', steps: 'string', batch: 'string', backend: 'string', samples: 'string', epochs: 'string', lr: 'string', 'classifier-samples': 'string', 'classifier-epochs': 'string', out: 'string', retrain: 'boolean' } as const;
 
 /** The metrics of the table, in order: JSON key, evaluateInterpretations name. */
 const METRICS: ReadonlyArray<[string, MetricName]> = [
@@ -63,7 +64,7 @@ type MethodScores = Record<
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, HELP);
+  const args = parseArgs(argv, FLAGS, HELP);
   const quick = args.flag('quick');
   const digits = args.int('digits', quick ? 64 : 400);
   const pairCount = args.int('pairs', quick ? 32 : 200);

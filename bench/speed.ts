@@ -22,6 +22,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from '../examples/shared/cli';
 
 type Backend = 'cpu' | 'wasm' | 'wasm-default' | 'webgpu';
 type CaseName = 'vq-step' | 'train-step' | 'interpret' | 'demo';
@@ -252,14 +253,18 @@ function fmt(v: number | null | undefined, digits = 1): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
 }
 
+const HELP = `npm run bench:speed -- [options]
+  --quick                 under 5 minutes (fewer steps; cpu: one cold step)
+  --backends <list>       comma-separated: cpu,wasm,wasm-default,webgpu (default all)
+  --no-torch              leave PyTorch out (no ratios)
+  --no-demo               do not time npm run demo
+  --python <path>         python with torch (default /usr/bin/python3 if it has torch, else python3)`;
+const FLAGS = { quick: 'boolean', backends: 'string', 'no-torch': 'boolean', 'no-demo': 'boolean', python: 'string', child: 'string' } as const;
+const args = parseArgs(process.argv.slice(2), FLAGS, HELP);
+
 async function parent(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const quick = argv.includes('--quick');
-  const opt = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const backends = (opt('--backends') ?? 'wasm,wasm-default,cpu,webgpu').split(',') as Backend[];
+  const quick = args.flag('quick');
+  const backends = args.string('backends', 'wasm,wasm-default,cpu,webgpu').split(',') as Backend[];
   const t0 = performance.now();
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -275,7 +280,7 @@ async function parent(): Promise<void> {
   // PyTorch at 1 and 2 threads, in this same run.
   let torch1: TorchResult | undefined;
   let torch2: TorchResult | undefined;
-  const py = argv.includes('--no-torch') ? undefined : findPython(opt('--python'));
+  const py = args.flag('no-torch') ? undefined : findPython(args.optional('python'));
   if (py) {
     console.error(`torch: ${py}, 1 thread ...`);
     torch1 = runTorch(py, 1, quick);
@@ -334,7 +339,7 @@ async function parent(): Promise<void> {
     if (ic.torchMsMedian) ic.torchImagesPerSecond = (BATCH * 1000) / ic.torchMsMedian;
     cases.push(ic);
   }
-  if (!argv.includes('--no-demo')) {
+  if (!args.flag('no-demo')) {
     // The cpu demo takes hours (tens of seconds per step): wasm only.
     console.error(`demo (wasm${quick ? ', --quick' : ''}) ...`);
     const d = runDemo('wasm', quick);
@@ -375,9 +380,9 @@ async function parent(): Promise<void> {
   console.log(`written: ${file} (${machine.seconds} s)`);
 }
 
-const childAt = process.argv.indexOf('--child');
-if (childAt >= 0) {
-  await child(process.argv[childAt + 1] as Backend, process.argv.includes('--quick'));
+const childBackend = args.optional('child');
+if (childBackend !== undefined) {
+  await child(childBackend as Backend, args.flag('quick'));
 } else {
   await parent();
 }

@@ -25,11 +25,12 @@ const HELP = `npm run example:colour -- [options]
   --epochs <n>         interpreter epochs for each mode (default 12, quick 5)
   --concept-samples <n>    training emoji annotated by the selfie model for mask mode (default all, quick 300)
   --concepts <which>   'smileys' (smileys-emotion → person mask, other groups → no concept) or 'all' (person mask for every group); default smileys`;
+const FLAGS = { quick: 'boolean', out: 'string', backend: 'string', size: 'string', 'classifier-epochs': 'string', 'retrain-classifier': 'boolean', epochs: 'string', 'concept-samples': 'string', concepts: 'string' } as const;
 
 const SCALE = 4;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), HELP);
+  const args = parseArgs(process.argv.slice(2), FLAGS, HELP);
   const quick = args.flag('quick');
   const outDir = resolve(args.string('out', './piq-colour-output'));
   const size = args.int('size', 32);
