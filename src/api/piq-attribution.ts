@@ -65,8 +65,9 @@ const OWNER = 'PiqAttribution';
  * const interpreter = await createInterpreter({ classifier: model, featureLayer: 'features' });
  * await interpreter.fit(trainImages, { epochs: 3 });
  * const piq = new PiqAttribution(interpreter);
- * const masks = await piq.explain(testImages, { batchSize: 64 });
- * console.log(piq.name, masks.shape); // 'piq' [100, 28, 28]
+ * const r = await piq.explain(testImages, { batchSize: 64 }); // plain data
+ * console.log(piq.name, r.batch, r.maskShape); // 'piq' 100 [28, 28]
+ * const masks = await piq.explainTensors(testImages); // the same masks as a tensor, for the metrics
  * const report = await evaluateInterpretations(interpreter.classifier, testImages, masks);
  * masks.dispose();
  * ```
@@ -158,9 +159,8 @@ export class PiqAttribution implements AttributionMethod {
  * import { createAttributionMethod, piqAttribution } from 'piq-tfjs';
  * const methods = [piqAttribution(interpreter), createAttributionMethod('saliency', interpreter.classifier)];
  * for (const m of methods) {
- *   const masks = await m.explain(images);
- *   console.log(m.name, masks.shape); // 'piq' [8, 28, 28], then 'saliency' [8, 28, 28]
- *   masks.dispose();
+ *   const r = await m.explain(images);
+ *   console.log(m.name, r.batch, r.maskShape); // 'piq' 8 [28, 28], then 'saliency' 8 [28, 28]
  * }
  * ```
  * @category Baselines

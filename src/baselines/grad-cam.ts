@@ -29,8 +29,8 @@ import type { AttributionMethod, ExplainOptions, ExplainResult } from './types';
  *   logits: (x) => head(x as tf.Tensor4D),
  *   head,
  * };
- * const masks = await new GradCam(classifier).explain(tf.tensor4d([3, 1], [1, 1, 2, 1]));
- * console.log(Array.from(masks.dataSync())); // [1, 0]
+ * const r = await new GradCam(classifier).explain(tf.tensor4d([3, 1], [1, 1, 2, 1]));
+ * console.log(Array.from(r.mask)); // [1, 0]
  * ```
  * @category Baselines
  */

@@ -135,8 +135,8 @@ export async function integratedGradients(
  * import { IntegratedGradients } from 'piq-tfjs';
  * const w = tf.tensor4d([2, -1, 0], [1, 1, 3, 1]);
  * const classifier = (x: tf.Tensor) => tf.reshape(tf.sum(tf.mul(x, w), [1, 2, 3]), [-1, 1]);
- * const masks = await new IntegratedGradients(classifier, { steps: 8 }).explain(tf.ones([1, 1, 3, 1]));
- * console.log(Array.from(masks.dataSync())); // [1, 0.5, 0]  (|w ⊙ (x − 0)|, normalised)
+ * const r = await new IntegratedGradients(classifier, { steps: 8 }).explain(tf.ones([1, 1, 3, 1]));
+ * console.log(Array.from(r.mask)); // [1, 0.5, 0]  (|w ⊙ (x − 0)|, normalised)
  * ```
  * @category Baselines
  */

@@ -85,8 +85,8 @@ function windowStarts(extent: number, size: number, stride: number): number[] {
  * import { Occlusion } from 'piq-tfjs';
  * // one class whose logit is pixel (0, 1) of a 2x2 image
  * const classifier = (x: tf.Tensor) => tf.reshape(tf.slice(x, [0, 0, 1, 0], [-1, 1, 1, 1]), [-1, 1]);
- * const masks = await new Occlusion(classifier, { window: 1 }).explain(tf.ones([1, 2, 2, 1]));
- * console.log(Array.from(masks.dataSync())); // [0, 1, 0, 0]
+ * const r = await new Occlusion(classifier, { window: 1 }).explain(tf.ones([1, 2, 2, 1]));
+ * console.log(Array.from(r.mask)); // [0, 1, 0, 0]
  * ```
  * @category Baselines
  */

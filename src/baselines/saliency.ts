@@ -18,8 +18,8 @@ import type { AttributionMethod, ExplainOptions, ExplainResult } from './types';
  * // one class, logit = 2·x[0,0] − x[0,1] + 0·x[0,2] on a 1x3 single-channel image
  * const w = tf.tensor4d([2, -1, 0], [1, 1, 3, 1]);
  * const classifier = (x: tf.Tensor) => tf.reshape(tf.sum(tf.mul(x, w), [1, 2, 3]), [-1, 1]);
- * const masks = await new Saliency(classifier).explain(tf.ones([1, 1, 3, 1]));
- * console.log(Array.from(masks.dataSync())); // [1, 0.5, 0]  (|2|, |−1|, |0| min-max normalised)
+ * const r = await new Saliency(classifier).explain(tf.ones([1, 1, 3, 1]));
+ * console.log(Array.from(r.mask)); // [1, 0.5, 0]  (|2|, |−1|, |0| min-max normalised)
  * ```
  * @category Baselines
  */

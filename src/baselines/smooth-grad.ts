@@ -70,8 +70,8 @@ function resolveSmoothGradConfig(options: SmoothGradOptions | undefined): Smooth
  * const w = tf.tensor4d([2, -1, 0], [1, 1, 3, 1]);
  * const classifier = (x: tf.Tensor) => tf.reshape(tf.sum(tf.mul(x, w), [1, 2, 3]), [-1, 1]);
  * const method = new SmoothGrad(classifier, { samples: 10, seed: 1 });
- * const masks = await method.explain(tf.tensor4d([0, 1, 2], [1, 1, 3, 1]));
- * console.log(Array.from(masks.dataSync())); // [1, 0.5, 0]  (a linear model's gradient ignores noise)
+ * const r = await method.explain(tf.tensor4d([0, 1, 2], [1, 1, 3, 1]));
+ * console.log(Array.from(r.mask)); // [1, 0.5, 0]  (a linear model's gradient ignores noise)
  * ```
  * @category Baselines
  */
