@@ -241,6 +241,7 @@ async function loadOrTrainInterpreter(
   const batchesPerEpoch = Math.ceil(o.samples / 64);
   let bar = progressBar('interpreter epoch 1', batchesPerEpoch);
   const history = await interpreter.fit(xs, {
+    verbose: 0, // this script draws its own progress bar
     epochs: o.epochs,
     batchSize: 64,
     learningRate: o.learningRate,

@@ -148,6 +148,7 @@ async function main(): Promise<void> {
   const lossCurve: Array<{ step: number; epoch: number; loss: Record<string, number> }> = [];
   const valX = tf.slice(testX, 0, Math.min(100, testClips.length)) as tf.Tensor4D;
   const history = await interpreter.fit(trainX, {
+    verbose: 0, // this script draws its own progress bar
     epochs,
     batchSize,
     learningRate: 1e-3,

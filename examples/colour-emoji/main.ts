@@ -177,6 +177,7 @@ async function fitWithBar(interpreter: Interpreter, x: tf.Tensor4D, epochs: numb
   const batches = Math.ceil(x.shape[0] / 32);
   let bar = progressBar(`${label} epoch 1/${epochs}`, batches);
   await interpreter.fit(x, {
+    verbose: 0, // this script draws its own progress bar
     epochs, batchSize: 32, learningRate: 2e-3, logEvery: 2,
     onProgress: (p) => bar.set(p.batch, `loss ${p.loss.total?.toFixed(3)} perplexity ${p.perplexity.toFixed(1)}`),
     onEpochEnd: (e) => {

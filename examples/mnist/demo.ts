@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   const lossCurve: Array<{ step: number; epoch: number; loss: Record<string, number> }> = [];
   let bar = progressBar('interpreter epoch 1', batchesPerEpoch);
   const history = await interpreter.fit(piqX, {
+    verbose: 0, // this script draws its own progress bar
     epochs,
     batchSize: 64,
     learningRate,
