@@ -367,8 +367,17 @@ table('Interpreter.interpret', () => [
   { bad: 'an array as input', call: () => F.interpreter.interpret([1, 2] as never), error: PiqInputError, arg: 'input' },
 ]);
 
+table('Interpreter.interpretTensors', () => [
+  { bad: 'a row of values', call: using(() => [tf.zeros([8, 8])], (x) => F.interpreter.interpretTensors(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'int32 input', call: using(() => [tf.zeros([1, 8, 8, 1], 'int32')], (x) => F.interpreter.interpretTensors(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'NaN input', call: using(() => [tf.fill([1, 8, 8, 1], Number.NaN)], (x) => F.interpreter.interpretTensors(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'a batchSize of 0', call: () => F.interpreter.interpretTensors(F.images, { batchSize: 0 }), error: PiqConfigError, arg: 'batchSize' },
+  { bad: 'an inputRange of one number', call: () => F.interpreter.interpretTensors(F.images, { inputRange: [1] as never }), error: PiqConfigError, arg: 'inputRange' },
+]);
+
 table('Interpreter', () => [
   { bad: 'interpret after dispose', call: () => F.dead.interpret(F.images), error: PiqStateError, arg: '', owner: 'Interpreter.interpret', state: true },
+  { bad: 'interpretTensors after dispose', call: () => F.dead.interpretTensors(F.images), error: PiqStateError, arg: '', owner: 'Interpreter.interpretTensors', state: true },
   { bad: 'save after dispose', call: () => F.dead.save(memoryHandler()), error: PiqStateError, arg: '', owner: 'Interpreter.save', state: true },
   { bad: 'fit after dispose', call: () => F.dead.fit(F.images), error: PiqStateError, arg: '', owner: 'Interpreter.fit', state: true },
   { bad: 'a number as save destination', call: () => F.interpreter.save(3 as never), error: PiqConfigError, arg: 'destination', owner: 'Interpreter.save' },
