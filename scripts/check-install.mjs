@@ -1,9 +1,17 @@
 // `npm run check:install`: a git clone of this repository (its HEAD) installs into a fresh project
-// as a working package, both as `npm install git+file://<clone>` (npm clones, installs the dev
-// dependencies, runs `prepare`, packs) and as `npm install <path to the clone>` (npm links the
-// folder and runs its `prepare`, which installs the build tools there first). In each project a
-// CommonJS and an ESM script import piq-tfjs and its subpaths, and an ESM script interprets with
-// the project's own tfjs. Slow (two installs and two builds): not part of CI.
+// as a working package:
+//  - `npm install git+file://<clone>`: npm clones, installs the dev dependencies, runs `prepare`
+//    (the build) and installs the packed result;
+//  - `npm install --install-links <path to the clone>`: npm runs the folder's `prepare` (which
+//    installs the build tools there first) and installs a packed copy;
+//  - `npm install <path to the clone>`: npm links the folder and runs its `prepare`; the package is
+//    built and imports, but a linked folder resolves tfjs from the clone's own node_modules, a
+//    second copy beside the project's, so a model built with the project's tfjs-layers is not
+//    recognised (`instanceof`): only the imports are checked there, and the README says to use
+//    --install-links or a git URL.
+// In each project a CommonJS and an ESM script import piq-tfjs and its subpaths; in the first two an
+// ESM script also trains and interprets with the project's own tfjs. Slow (three installs, builds):
+// not part of CI.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,17 +46,17 @@ const r = await interpreter.interpret(tf.zeros([8, 8, 1]));
 console.log('interpret', r.batch, r.mask.length);
 `;
 
-function check(label, spec) {
+function check(label, spec, { linked = false, flags = [] } = {}) {
   const dir = join(work, label);
   sh(work, 'mkdir', [dir]);
   sh(dir, 'npm', ['init', '-y']);
   const t0 = Date.now();
-  sh(dir, 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', spec, ...TFJS]);
-  console.log(`check-install: ${label}: npm install ${spec} took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  sh(dir, 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...flags, spec, ...TFJS]);
+  console.log(`check-install: ${label}: npm install ${[...flags, spec].join(' ')} took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   writeFileSync(join(dir, 'import.cjs'), IMPORT_CJS);
   writeFileSync(join(dir, 'import.mjs'), IMPORT_ESM);
   writeFileSync(join(dir, 'interpret.mjs'), INTERPRET);
-  for (const f of ['import.cjs', 'import.mjs', 'interpret.mjs']) {
+  for (const f of linked ? ['import.cjs', 'import.mjs'] : ['import.cjs', 'import.mjs', 'interpret.mjs']) {
     const out = sh(dir, process.execPath, [f]).split('\n').filter((l) => /^(cjs|esm|interpret) /.test(l));
     console.log(`check-install: ${label}: node ${f} -> ${out.join(' | ')}`);
     if (out.length !== 1 || out[0].includes('undefined')) throw new Error(`${label}: ${f} did not import piq-tfjs`);
@@ -59,8 +67,9 @@ try {
   sh(process.cwd(), 'git', ['clone', '--quiet', process.cwd(), clone]);
   console.log(`check-install: cloned HEAD ${sh(clone, 'git', ['rev-parse', '--short', 'HEAD']).trim()} into ${clone} (no dist/, no node_modules/)`);
   check('git-url', `git+file://${clone}`);
-  check('folder', clone);
-  console.log('check-install: both installs yield a working package');
+  check('folder', clone, { flags: ['--install-links'] });
+  check('folder-linked', clone, { linked: true });
+  console.log('check-install: the git URL and --install-links folder installs work fully; the linked folder is built and imports');
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
