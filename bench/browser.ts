@@ -19,7 +19,8 @@ import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
 import { copyWasmBinaries } from '../examples/browser/prepare';
 import type { BrowserBenchResult } from './browser/main';
-import { median, option } from './timing';
+import { parseArgs } from '../examples/shared/cli';
+import { median } from './timing';
 import type { Workload } from './workloads';
 
 const here = fileURLToPath(new URL('./browser/', import.meta.url));
@@ -41,11 +42,10 @@ const VARIANTS: Variant[] = [
   { name: 'enableWasmThreads 2', query: 'mode=threads&threads=2' },
 ];
 
-const argv = process.argv.slice(2);
-const opt = (name: string, fallback: string) => option(argv, name, fallback);
-const rounds = Number(opt('--rounds', '2'));
-const reps = Number(opt('--reps', '10'));
-const workloads = opt('--workloads', 'mnist').split(',') as Workload[];
+const args = parseArgs(process.argv.slice(2), { rounds: 'string', reps: 'string', workloads: 'string' } as const, 'npm run bench:browser -- [--rounds 2] [--reps 10] [--workloads mnist,colour64,colour128]');
+const rounds = args.int('rounds', 2);
+const reps = args.int('reps', 10);
+const workloads = args.string('workloads', 'mnist').split(',') as Workload[];
 const loadAverage = () => loadavg().map((v) => Number(v.toFixed(2)));
 
 async function main(): Promise<void> {

@@ -15,6 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from '../examples/shared/cli';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -97,14 +98,15 @@ async function child(backend: 'cpu' | 'wasm', cpuSteps: number): Promise<void> {
   process.stdout.write(`\nPIQ_DATA_CHECK ${JSON.stringify(row)}\n`);
 }
 
+const args = parseArgs(
+  process.argv.slice(2),
+  { backends: 'string', 'cpu-steps': 'string', child: 'string' } as const,
+  'npm run bench:data-check -- [--backends cpu,wasm] [--cpu-steps 2]',
+);
+
 function parent(): void {
-  const argv = process.argv.slice(2);
-  const opt = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const backends = (opt('--backends') ?? 'cpu,wasm').split(',');
-  const cpuSteps = Number(opt('--cpu-steps') ?? 2);
+  const backends = args.string('backends', 'cpu,wasm').split(',');
+  const cpuSteps = args.int('cpu-steps', 2);
   const rows: Row[] = [];
   const load = [loadavg()[0] as number];
   const t0 = performance.now();
@@ -140,10 +142,9 @@ function parent(): void {
   }
 }
 
-const i = process.argv.indexOf('--child');
-if (i >= 0) {
-  const cpuSteps = Number(process.argv[process.argv.indexOf('--cpu-steps') + 1] ?? 2);
-  await child(process.argv[i + 1] as 'cpu' | 'wasm', cpuSteps);
+const childBackend = args.optional('child');
+if (childBackend !== undefined) {
+  await child(childBackend as 'cpu' | 'wasm', args.int('cpu-steps', 2));
 } else {
   parent();
 }

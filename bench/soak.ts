@@ -25,6 +25,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from '../examples/shared/cli';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -54,10 +55,11 @@ interface BackendResult {
   failures: string[];
 }
 
-function opt(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const args = parseArgs(
+  process.argv.slice(2),
+  { steps: 'string', every: 'string', backends: 'string', child: 'string' } as const,
+  'npm run soak -- [--steps 10000] [--every 500] [--backends wasm,cpu]',
+);
 
 /** Least-squares slope of y over x. */
 function slope(xs: number[], ys: number[]): number {
@@ -212,9 +214,9 @@ function markdown(out: { date: string; steps: number; every: number; machine: un
 }
 
 function parent(): void {
-  const steps = Number(opt('--steps') ?? 10_000);
-  const every = Number(opt('--every') ?? 500);
-  const backends = (opt('--backends') ?? 'wasm,cpu').split(',');
+  const steps = args.int('steps', 10_000);
+  const every = args.int('every', 500);
+  const backends = args.string('backends', 'wasm,cpu').split(',');
   const load = [loadavg()[0] as number];
   const results: BackendResult[] = [];
   for (const b of backends) {
@@ -249,6 +251,6 @@ function parent(): void {
   if (!pass) process.exit(1);
 }
 
-const i = process.argv.indexOf('--child');
-if (i >= 0) await child(process.argv[i + 1] as 'wasm' | 'cpu', Number(opt('--steps')), Number(opt('--every')));
+const childBackend = args.optional('child');
+if (childBackend !== undefined) await child(childBackend as 'wasm' | 'cpu', args.int('steps', 10_000), args.int('every', 500));
 else parent();

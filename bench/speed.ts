@@ -33,7 +33,8 @@ import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { median, option, timeIt } from './timing';
+import { parseArgs } from '../examples/shared/cli';
+import { median, timeIt } from './timing';
 import { WORKLOADS, type Workload } from './workloads';
 
 type Backend = 'cpu' | 'wasm' | 'wasm-1t' | 'wasm-2t' | 'wasm-default' | 'webgpu';
@@ -282,6 +283,16 @@ function fmt(v: number | null | undefined, digits = 1): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
 }
 
+const HELP = `npm run bench:speed -- [options]
+  --quick                 under 5 minutes (fewer steps; cpu: one cold step)
+  --backends <list>       comma-separated: wasm,wasm-2t,wasm-default,cpu,webgpu (default all)
+  --workloads <list>      comma-separated: mnist,colour64,colour128 (default all)
+  --no-torch              leave PyTorch out (no ratios)
+  --no-demo               do not time npm run demo
+  --python <path>         python with torch (default /usr/bin/python3 if it has torch, else python3)`;
+const FLAGS = { quick: 'boolean', backends: 'string', workloads: 'string', workload: 'string', 'no-torch': 'boolean', 'no-demo': 'boolean', python: 'string', child: 'string' } as const;
+const args = parseArgs(process.argv.slice(2), FLAGS, HELP);
+
 /** PyTorch runs of one workload: 1 thread (one or two runs) and 2 threads. */
 interface TorchRuns {
   oneThread: TorchResult[];
@@ -294,14 +305,9 @@ const fastest = (xs: Array<number | undefined>): number | undefined => {
 };
 
 async function parent(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const quick = argv.includes('--quick');
-  const opt = (name: string): string | undefined => {
-    const v = option(argv, name, '');
-    return v === '' ? undefined : v;
-  };
-  const backends = (opt('--backends') ?? 'wasm,wasm-2t,wasm-default,cpu,webgpu').split(',') as Backend[];
-  const workloads = (opt('--workloads') ?? 'mnist,colour64,colour128').split(',') as Workload[];
+  const quick = args.flag('quick');
+  const backends = args.string('backends', 'wasm,wasm-2t,wasm-default,cpu,webgpu').split(',') as Backend[];
+  const workloads = args.string('workloads', 'mnist,colour64,colour128').split(',') as Workload[];
   for (const w of workloads) if (!(w in WORKLOADS)) throw new Error(`--workloads: unknown workload '${w}' (mnist, colour64, colour128)`);
   const t0 = performance.now();
   const machine = {
@@ -315,7 +321,7 @@ async function parent(): Promise<void> {
     quick,
   } as Record<string, unknown>;
 
-  const py = argv.includes('--no-torch') ? undefined : findPython(opt('--python'));
+  const py = args.flag('no-torch') ? undefined : findPython(args.optional('python'));
   if (!py) console.error('torch: not found (install python3-torch, or pass --python); ratios are left out');
   const torch: Partial<Record<Workload, TorchRuns>> = {};
   const cases: Case[] = [];
@@ -386,7 +392,7 @@ async function parent(): Promise<void> {
       cases.push(ic);
     }
   }
-  if (!argv.includes('--no-demo')) {
+  if (!args.flag('no-demo')) {
     // The cpu demo takes hours (tens of seconds per step): wasm only.
     console.error(`demo (wasm${quick ? ', --quick' : ''}) ...`);
     const d = runDemo('wasm', quick);
@@ -507,10 +513,9 @@ function markdown(
   return out.join('\n');
 }
 
-const childAt = process.argv.indexOf('--child');
-if (childAt >= 0) {
-  const w = process.argv.indexOf('--workload');
-  await child(process.argv[childAt + 1] as Backend, (w >= 0 ? process.argv[w + 1] : 'mnist') as Workload, process.argv.includes('--quick'));
+const childBackend = args.optional('child');
+if (childBackend !== undefined) {
+  await child(childBackend as Backend, args.string('workload', 'mnist') as Workload, args.flag('quick'));
 } else {
   await parent();
 }

@@ -17,9 +17,3 @@ export async function timeIt(fn: () => Promise<void>, warmup: number, reps: numb
   }
   return median(ts);
 }
-
-/** The value after `--name` in `argv`, or `fallback`. */
-export function option(argv: readonly string[], name: string, fallback: string): string {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : fallback;
-}

@@ -66,8 +66,10 @@ export {
   type ClassifierLike,
   type ClassifierOutputKind,
   type GraphModelLike,
+  type ScoringClassifier,
 } from './classifier/classifier-adapter';
-export type { ClassifierAdapter, ClassifierOutputs, LogitsFunction, ScoringClassifier } from './classifier/types';
+export type { ClassifierAdapter, ClassifierOutputs, LogitsFunction } from './classifier/types';
+export type { ClassifierInput, PixelSource } from './classifier/image-input';
 
 // L2: targets
 export {
@@ -120,6 +122,7 @@ export { Trainer, type TrainerOptions } from './training/trainer';
 export type {
   FitOptions,
   FitHistory,
+  FitHistoryRecord,
   EpochLog,
   EvaluationLog,
   StepProgress,
@@ -127,6 +130,7 @@ export type {
   EarlyStoppingOptions,
   CheckpointOptions,
 } from './training/fit-options';
+export type { FitCallback, FitLogs, Verbosity } from './training/callbacks';
 export { readCheckpointState, type CheckpointState } from './training/checkpoint';
 export type { DataSource } from './training/data';
 
@@ -139,7 +143,7 @@ export { evaluateInterpretations, type EvaluationOptions, type EvaluationResult 
 export { METRIC_NAMES, type MetricName, type MetricOptions, type MetricResult } from './metrics/types';
 
 // L2: baseline attribution methods
-export type { AttributionMethod, ExplainOptions } from './baselines/types';
+export type { AttributionMethod, ExplainOptions, ExplainResult } from './baselines/types';
 export { Saliency } from './baselines/saliency';
 export { SmoothGrad, type SmoothGradConfig, type SmoothGradOptions } from './baselines/smooth-grad';
 export { IntegratedGradients, integratedGradients, type IntegratedGradientsOptions } from './baselines/integrated-gradients';
@@ -158,7 +162,7 @@ export { ARTIFACT_FORMAT_VERSION, type SaveDestination } from './io/artifact';
 // L3: the interpreter
 export { createInterpreter, type CreateInterpreterOptions } from './api/create-interpreter';
 export { loadInterpreter, type LoadInterpreterOptions } from './api/load-interpreter';
-export { Interpreter, type InterpreterConfig, type InterpretResult, type InterpretOptions } from './api/interpreter';
+export { Interpreter, type InterpreterConfig, type InterpretResult, type InterpretOptions, type InterpretTensors } from './api/interpreter';
 export { PiqAttribution, piqAttribution, type PiqAttributionConfig, type PiqAttributionOptions } from './api/piq-attribution';
 export { VERSION } from './version';
 

@@ -23,7 +23,7 @@ import { loadInterpreter } from 'piq-tfjs';
 import { fileSystem } from 'piq-tfjs/node';
 import { persistenceChecks } from './e2e-persistence';
 import { EXAMPLE_DIR, prepare } from './prepare';
-import type { LastResult } from './main';
+import type { LastResult, PixelInputCheck } from './main';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -187,6 +187,19 @@ async function main(): Promise<void> {
     const timeText = (await page.textContent('#time')) ?? '';
     assert.match(timeText, /ms on /);
     ok(`the page shows the time per interpretation ("${timeText}")`);
+
+    // ---- pixels: an ImageData and a canvas interpret exactly like the tensor of the same bytes
+    for (const i of [pairA, pairB]) {
+      const px = (await page.evaluate((k) => window.piqDemo.checkPixelInputs?.(k), i)) as PixelInputCheck | undefined;
+      assert.ok(px, 'the page exposes checkPixelInputs');
+      for (const kind of ['imageData', 'canvas'] as const) {
+        assert.equal(px[kind].predictedClass, px.tensor.predictedClass, `${kind} decision equals the tensor path`);
+        assert.equal(px[kind].mask.length, 784);
+        const d = maxAbsDiff(px[kind].mask, px.tensor.mask);
+        assert.ok(d <= 1e-6, `${kind} mask equals the tensor path (max |difference| ${d})`);
+      }
+    }
+    ok('interpret(ImageData) and interpret(canvas) equal interpret(tensor of the same bytes / 255) on the page');
 
     // ---- screenshot of one digit (the first 7)
     await click(page, `#gallery button[data-digit="${pairB}"]`);

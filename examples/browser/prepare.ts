@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '../mnist/mnist-data';
+import { parseArgs } from '../shared/cli';
 
 export const EXAMPLE_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(EXAMPLE_DIR, '../..');
@@ -129,10 +130,8 @@ export function prepare(options: PrepareOptions = {}): PrepareResult {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? process.argv[i + 1] : undefined;
-  };
-  const samples = arg('--classifier-samples');
-  prepare({ classifierSamples: samples === undefined ? undefined : Number(samples), demoDir: arg('--demo-dir'), classifierDir: arg('--classifier-dir') });
+  const help = 'tsx examples/browser/prepare.ts [--classifier-samples <n>] [--demo-dir <dir>] [--classifier-dir <dir>]';
+  const args = parseArgs(process.argv.slice(2), { 'classifier-samples': 'string', 'demo-dir': 'string', 'classifier-dir': 'string' }, help);
+  const samples = args.optional('classifier-samples');
+  prepare({ classifierSamples: samples === undefined ? undefined : args.int('classifier-samples', 0), demoDir: args.optional('demo-dir'), classifierDir: args.optional('classifier-dir') });
 }

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { resolveInputRange, toInputBatch, type ClassifierInput } from '../classifier/image-input';
 import { checkInputBatch } from '../classifier/input-check';
 import type { ClassifierAdapter } from '../classifier/types';
 import type { InterpreterDecoderConfig } from '../decoder/decoder-config';
 import { PiqInputError, PiqStateError } from '../errors';
-import { assertLive, describe, positiveInt } from '../internal/checks';
+import { assertLive, describe, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 import { tidyObject } from '../internal/tensor-checks';
+import { weightsAreFinite } from '../training/rollback';
 import { writeArtifact, type SaveDestination } from '../io/artifact';
 import type { LossSpec } from '../losses/registry';
 import type { VectorQuantizerConfig } from '../quantizer/vector-quantizer-options';
@@ -12,7 +14,6 @@ import type { DataSource } from '../training/data';
 import type { FitHistory, FitOptions } from '../training/fit-options';
 import type { InterpreterMode, PiqModel } from '../training/piq-model';
 import { Trainer } from '../training/trainer';
-import { weightsAreFinite } from '../training/rollback';
 import { VERSION } from '../version';
 
 /**
@@ -69,12 +70,42 @@ export interface InterpretResult {
 }
 
 /**
- * Options of {@link Interpreter.interpret}.
+ * Options of {@link Interpreter.interpret} and {@link Interpreter.interpretTensors}.
  * @category Interpreter
  */
 export interface InterpretOptions {
   /** Examples per internal chunk (bounds memory for large inputs). @defaultValue 64 */
   batchSize?: number;
+  /**
+   * For pixel inputs (ImageData, image, canvas, video): the values the bytes 0 and 255 are mapped
+   * to, linearly: the range the classifier was trained on. Tensors are used as they are.
+   * @defaultValue [0, 1]
+   */
+  inputRange?: readonly [number, number];
+}
+
+const INTERPRET_KEYS = optionKeys<InterpretOptions>({ batchSize: true, inputRange: true });
+
+/**
+ * What {@link Interpreter.interpretTensors} returns: the fields of {@link InterpretResult} as
+ * tensors, which the caller owns (`tf.dispose(Object.values(t))` frees them all).
+ * @category Interpreter
+ */
+export interface InterpretTensors {
+  /** `[batch]` int32. */
+  predictedClass: tf.Tensor1D;
+  /** `[batch, numClasses]`. */
+  probabilities: tf.Tensor2D;
+  /** `[batch, height, width]` in [0, 1]. */
+  mask: tf.Tensor3D;
+  /** `[batch, height, width, channels]`. */
+  interpretation: tf.Tensor4D;
+  /** `[batch, height, width, channels]` in reconstruction mode (a tensor of its own), else null. */
+  reconstruction: tf.Tensor4D | null;
+  /** `[batch]` int32. */
+  interpretationClass: tf.Tensor1D;
+  /** `[batch, codeHeight, codeWidth]` int32. */
+  codeIndices: tf.Tensor3D;
 }
 
 /**
@@ -158,49 +189,35 @@ export class Interpreter {
   }
 
   /**
-   * Interprets a batch `[batch, height, width, channels]`: the classifier's decision, the mask, the
-   * interpretation (and reconstruction), the codes used, all as plain typed arrays. During a `fit`
-   * it uses the weights of the moment: each chunk of `batchSize` examples sees one training step
-   * (a call from `onProgress` / `onEpochEnd` sees the step reported there).
+   * Interprets inputs: the classifier's decision, the mask, the interpretation (and
+   * reconstruction), the codes used, all as plain typed arrays. `input` is a batch
+   * `[batch, height, width, channels]`, one example `[height, width, channels]`, or (in browsers)
+   * pixels: `ImageData`, an image, canvas or video element, read with `tf.browser.fromPixels` and
+   * scaled to `inputRange` (a batch of one). During a `fit` it uses the weights of the moment: each
+   * chunk of `batchSize` examples sees one training step (a call from `onProgress` / `onEpochEnd`
+   * sees the step reported there).
    */
-  async interpret(input: tf.Tensor, options: InterpretOptions = {}): Promise<InterpretResult> {
-    this.check('interpret');
+  async interpret(input: ClassifierInput, options: InterpretOptions = {}): Promise<InterpretResult> {
     const OWNER = 'Interpreter.interpret';
-    const batchSize = positiveInt(OWNER, 'batchSize', options.batchSize ?? 64);
-    checkInputBatch(OWNER, 'input', input, this.model.classifier, { finite: true });
-    return this.track(() => this.interpretChecked(input as tf.Tensor4D, batchSize));
-  }
-
-  private async interpretChecked(input: tf.Tensor4D, batchSize: number): Promise<InterpretResult> {
+    this.check('interpret');
     const [H, W, C] = this.model.classifier.inputShape as [number, number, number];
-    const n = input.shape[0];
     const K = this.model.classifier.numClasses;
     const [ch, cw] = this.model.decoder.codeShape;
-    const out = {
-      predictedClass: new Int32Array(n),
-      probabilities: new Float32Array(n * K),
-      mask: new Float32Array(n * H * W),
-      interpretation: new Float32Array(n * H * W * C),
-      reconstruction: this.model.mode === 'reconstruction' ? new Float32Array(n * H * W * C) : null,
-      interpretationClass: new Int32Array(n),
-      codeIndices: new Int32Array(n * ch * cw),
-    };
-    for (let s = 0; s < n; s += batchSize) {
-      const b = Math.min(batchSize, n - s);
-      const r = tidyObject(() => {
-        const x = tf.slice(input, [s, 0, 0, 0], [b, -1, -1, -1]) as tf.Tensor4D;
-        const f = this.model.forward(x, false);
-        return {
-          cls: f.predictedClass,
-          probs: tf.softmax(f.inputLogits),
-          mask: f.mask,
-          interp: f.interpretation,
-          icls: this.model.interpretationClass(f),
-          idx: f.codeIndices,
-        };
-      });
-      const [cls, probs, mask, interp, icls, idx] = await Promise.all([r.cls.data(), r.probs.data(), r.mask.data(), r.interp.data(), r.icls.data(), r.idx.data()]);
-      tf.dispose([r.cls, r.probs, r.mask, r.interp, r.icls, r.idx]);
+    let n = 0;
+    let out: Omit<InterpretResult, 'batch' | 'inputShape' | 'numClasses' | 'codeShape' | 'example'> | undefined;
+    await this.inChunks(OWNER, input, options, async (r, s, count) => {
+      n = count;
+      out ??= {
+        predictedClass: new Int32Array(n),
+        probabilities: new Float32Array(n * K),
+        mask: new Float32Array(n * H * W),
+        interpretation: new Float32Array(n * H * W * C),
+        reconstruction: this.model.mode === 'reconstruction' ? new Float32Array(n * H * W * C) : null,
+        interpretationClass: new Int32Array(n),
+        codeIndices: new Int32Array(n * ch * cw),
+      };
+      const [cls, probs, mask, interp, icls, idx] = await Promise.all([r.predictedClass.data(), r.probabilities.data(), r.mask.data(), r.interpretation.data(), r.interpretationClass.data(), r.codeIndices.data()]);
+      tf.dispose(Object.values(r));
       out.predictedClass.set(cls as Int32Array, s);
       out.probabilities.set(probs as Float32Array, s * K);
       out.mask.set(mask as Float32Array, s * H * W);
@@ -208,28 +225,105 @@ export class Interpreter {
       out.reconstruction?.set(interp as Float32Array, s * H * W * C);
       out.interpretationClass.set(icls as Int32Array, s);
       out.codeIndices.set(idx as Int32Array, s * ch * cw);
-    }
-    const result: InterpretResult = {
+    });
+    const data = out as NonNullable<typeof out>;
+    return {
       batch: n,
       inputShape: [H, W, C],
       numClasses: K,
       codeShape: [ch, cw],
-      ...out,
+      ...data,
       example(i: number) {
         if (!Number.isInteger(i) || i < 0 || i >= n) throw new PiqInputError(`InterpretResult.example: 'i' must be an integer in [0, ${n}), got ${describe(i)}.`);
         const px = H * W;
         return {
-          predictedClass: out.predictedClass[i] as number,
-          probabilities: out.probabilities.subarray(i * K, (i + 1) * K),
-          mask: out.mask.subarray(i * px, (i + 1) * px),
-          interpretation: out.interpretation.subarray(i * px * C, (i + 1) * px * C),
-          reconstruction: out.reconstruction ? out.reconstruction.subarray(i * px * C, (i + 1) * px * C) : null,
-          interpretationClass: out.interpretationClass[i] as number,
-          codeIndices: out.codeIndices.subarray(i * ch * cw, (i + 1) * ch * cw),
+          predictedClass: data.predictedClass[i] as number,
+          probabilities: data.probabilities.subarray(i * K, (i + 1) * K),
+          mask: data.mask.subarray(i * px, (i + 1) * px),
+          interpretation: data.interpretation.subarray(i * px * C, (i + 1) * px * C),
+          reconstruction: data.reconstruction ? data.reconstruction.subarray(i * px * C, (i + 1) * px * C) : null,
+          interpretationClass: data.interpretationClass[i] as number,
+          codeIndices: data.codeIndices.subarray(i * ch * cw, (i + 1) * ch * cw),
         };
       },
     };
-    return result;
+  }
+
+  /**
+   * The same as {@link Interpreter.interpret}, as tensors the caller owns and disposes (for tensor
+   * pipelines: metrics, further tfjs ops), instead of plain arrays.
+   */
+  async interpretTensors(input: ClassifierInput, options: InterpretOptions = {}): Promise<InterpretTensors> {
+    const OWNER = 'Interpreter.interpretTensors';
+    this.check('interpretTensors');
+    const parts: Array<Omit<InterpretTensors, 'reconstruction'>> = [];
+    try {
+      await this.inChunks(OWNER, input, options, async (r) => {
+        parts.push(r);
+      });
+      const cat = <T extends tf.Tensor>(pick: (p: Omit<InterpretTensors, 'reconstruction'>) => T): T =>
+        (parts.length === 1 ? tf.clone(pick(parts[0] as Omit<InterpretTensors, 'reconstruction'>)) : tf.concat(parts.map(pick), 0)) as T;
+      const interpretation = cat((p) => p.interpretation);
+      return {
+        predictedClass: cat((p) => p.predictedClass),
+        probabilities: cat((p) => p.probabilities),
+        mask: cat((p) => p.mask),
+        interpretation,
+        reconstruction: this.model.mode === 'reconstruction' ? tf.clone(interpretation) : null,
+        interpretationClass: cat((p) => p.interpretationClass),
+        codeIndices: cat((p) => p.codeIndices),
+      };
+    } finally {
+      for (const p of parts) tf.dispose(Object.values(p));
+    }
+  }
+
+  /**
+   * The one forward pass of `interpret` and `interpretTensors`: converts and checks the input, then
+   * runs the model `batchSize` examples at a time and hands each chunk's tensors (the callee owns
+   * them) to `take` with the chunk's start and the batch size.
+   */
+  private async inChunks(
+    owner: string,
+    input: unknown,
+    options: InterpretOptions,
+    take: (r: Omit<InterpretTensors, 'reconstruction'>, start: number, count: number) => Promise<void>,
+  ): Promise<void> {
+    return this.track(() => this.chunks(owner, input, options, take));
+  }
+
+  private async chunks(
+    owner: string,
+    input: unknown,
+    options: InterpretOptions,
+    take: (r: Omit<InterpretTensors, 'reconstruction'>, start: number, count: number) => Promise<void>,
+  ): Promise<void> {
+    const o = optionsObject(owner, options, INTERPRET_KEYS);
+    const batchSize = positiveInt(owner, 'batchSize', o.batchSize ?? 64);
+    const range = resolveInputRange(owner, o.inputRange);
+    const [H, W] = this.model.classifier.inputShape as [number, number, number];
+    const converted = toInputBatch(owner, 'input', input, this.model.classifier.inputShape, range);
+    try {
+      const x = checkInputBatch(owner, 'input', converted.batch, this.model.classifier, { finite: true });
+      const n = x.shape[0] as number;
+      for (let s = 0; s < n; s += batchSize) {
+        const b = Math.min(batchSize, n - s);
+        const r = tidyObject(() => {
+          const f = this.model.forward(tf.slice(x, [s, 0, 0, 0], [b, -1, -1, -1]) as tf.Tensor4D, false);
+          return {
+            predictedClass: f.predictedClass as tf.Tensor1D,
+            probabilities: tf.softmax(f.inputLogits) as tf.Tensor2D,
+            mask: tf.reshape(f.mask, [b, H, W]) as tf.Tensor3D,
+            interpretation: f.interpretation as tf.Tensor4D,
+            interpretationClass: this.model.interpretationClass(f) as tf.Tensor1D,
+            codeIndices: f.codeIndices as tf.Tensor3D,
+          };
+        });
+        await take(r, s, n);
+      }
+    } finally {
+      if (converted.owned) (converted.batch as tf.Tensor).dispose();
+    }
   }
 
   /** The JSON configuration saved with the weights. */

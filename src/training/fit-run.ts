@@ -6,10 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkFiniteExamples, checkInputBatch } from '../classifier/input-check';
 import { PiqInputError, PiqStateError } from '../errors';
 import { mulberry32, type SeededRandom } from '../internal/random';
+import { CallbackList, epochLogs, historyOf, lossLogs, type FitCallback, type FitControl } from './callbacks';
 import { restoreCheckpoint, writeCheckpoint, type CheckpointPosition, type CheckpointState } from './checkpoint';
 import { epochBatches, type DataSource } from './data';
 import type { EpochLog, EvaluationLog, FitHistory, ResolvedFit } from './fit-options';
 import { Plateau } from './plateau';
+import { createProgressLogger, nodeStderr } from './progress';
 import { captureTrainer, Rollback, weightsFiniteFlag, type TrainerSnapshot } from './rollback';
 import { allTensorsFinite, disposeStepResult, evaluateModel, trainStep, type StepResult, type TrainerState } from './trainer-steps';
 
@@ -38,7 +40,9 @@ interface EpochProgress {
 }
 
 export class FitRun {
-  private readonly history: FitHistory = { epochs: [], steps: 0, stoppedEarly: false, aborted: false, seconds: 0 };
+  private readonly history: FitHistory = { epochs: [], history: { loss: [] }, steps: 0, stoppedEarly: false, aborted: false, seconds: 0 };
+  private readonly callbacks: CallbackList;
+  private readonly progress: FitCallback | undefined;
   private readonly rand: SeededRandom;
   private readonly plateau: Plateau | undefined;
   private readonly early: Plateau | undefined;
@@ -55,6 +59,8 @@ export class FitRun {
     private readonly trainer: TrainerState,
     private readonly data: DataSource,
     private readonly o: ResolvedFit,
+    /** The Trainer: callbacks receive it (`setModel`) and stop the run with its `stopTraining`. */
+    private readonly control: FitControl,
   ) {
     this.rand = mulberry32(o.seed);
     this.plateau = o.schedule ? new Plateau(o.schedule.monitor === 'inputFidelity') : undefined;
@@ -62,6 +68,17 @@ export class FitRun {
     const examples = data instanceof tf.Tensor ? data.shape[0] : null;
     this.batchesPerEpoch = examples === null ? undefined : Math.ceil(examples / o.batchSize);
     this.fingerprint = { batchSize: o.batchSize, shuffle: o.shuffle, seed: o.seed, examples };
+    const params = {
+      epochs: o.epochs,
+      steps: this.batchesPerEpoch,
+      batchSize: o.batchSize,
+      samples: examples ?? undefined,
+      verbose: o.verbose,
+      doValidation: o.validationData !== undefined,
+      metrics: ['loss', ...trainer.model.loss.getSpec().map((t) => t.key)],
+    };
+    this.progress = createProgressLogger(params, nodeStderr());
+    this.callbacks = new CallbackList(this.progress ? [this.progress, ...o.callbacks] : o.callbacks, params, control);
   }
 
   /** Runs the fit to the end (epochs, maxSteps, early stop or abort) and returns its history. */
@@ -73,17 +90,25 @@ export class FitRun {
     this.trainer.learningRate = this.o.learningRate;
     if (this.o.resume) await this.resume(this.o.resume);
     this.rollback = await Rollback.start(OWNER, this.trainer);
+    this.control.stopTraining = false;
     try {
+      await this.callbacks.trainBegin();
       let epoch = this.start.epoch;
       for (; epoch < this.o.epochs && !this.history.stoppedEarly; epoch++) {
         if (await this.runEpoch(epoch)) break;
       }
       // Whatever logEvery is, a fit never returns normally with a non-finite state.
       await this.checkState(Math.min(epoch, this.o.epochs - 1));
+    } catch (e) {
+      await this.progress?.onTrainEnd?.(); // ends a live progress line before the error is printed
+      throw e;
     } finally {
       this.rollback.dispose();
     }
     this.history.seconds = this.elapsed();
+    this.history.history = historyOf(this.history.epochs);
+    const last = this.history.epochs[this.history.epochs.length - 1];
+    await this.callbacks.trainEnd(last ? epochLogs(last) : {});
     return this.history;
   }
 
@@ -117,16 +142,19 @@ export class FitRun {
       if (p.batches > 0) this.pushPartialLog(p);
       return true;
     }
+    await this.callbacks.epochBegin(epoch);
     for await (const { batch, owned } of epochBatches(OWNER, this.data, this.o.batchSize, this.o.shuffle, this.rand, p.batches)) {
       let result: StepResult;
+      const size = batch.shape[0];
       try {
+        await this.callbacks.batchBegin(p.batches, size);
         result = await this.step(batch, p);
       } finally {
         if (owned) batch.dispose();
       }
       p.batches++;
       this.history.steps++;
-      if (await this.afterStep(result, p)) {
+      if (await this.afterStep(result, p, size)) {
         this.pushPartialLog(p);
         return true;
       }
@@ -160,27 +188,32 @@ export class FitRun {
    * Reads the step back when it is logged or checkpointed (checking loss and weights), reports
    * progress, honours the abort signal and saves step checkpoints. Returns true when the run ends here.
    */
-  private async afterStep(result: StepResult, p: EpochProgress): Promise<boolean> {
+  private async afterStep(result: StepResult, p: EpochProgress, size: number): Promise<boolean> {
     const step = this.trainer.step;
     const ckpt = this.o.checkpoint;
     const isLast = this.history.steps >= this.o.maxSteps;
     const logStep = step % this.o.logEvery === 0 || isLast || p.batches === this.batchesPerEpoch;
     const ckptStep = ckpt?.unit === 'step' && step % ckpt.every === 0;
+    let batchLogs: Record<string, number> = { batch: p.batches - 1, size };
     if (logStep || ckptStep) {
       const loss = await this.checkStep(result, p.epoch);
       if (logStep) {
         for (const [k, v] of Object.entries(loss.values)) p.sums[k] = (p.sums[k] ?? 0) + v;
         p.logged++;
         this.o.onProgress?.({ step, epoch: p.epoch, batch: p.batches, batchesPerEpoch: this.batchesPerEpoch, loss: loss.values, perplexity: loss.perplexity, learningRate: this.trainer.learningRate });
+        batchLogs = { ...batchLogs, ...lossLogs(loss.values), perplexity: loss.perplexity };
       }
     } else {
       disposeStepResult(result);
     }
+    await this.callbacks.batchEnd(p.batches - 1, batchLogs);
     if (this.o.signal?.aborted) this.history.aborted = true;
+    // A callback (e.g. tfjs-layers' early stopping) ended the run: stop after this batch.
+    if (this.control.stopTraining) this.history.stoppedEarly = true;
     if (ckptStep || (ckpt && this.history.aborted)) {
       await this.save({ epoch: p.epoch, batchInEpoch: p.batches, epochRandomState: p.randomState, epochLossSums: { ...p.sums }, epochLogged: p.logged }, p.epoch);
     }
-    return this.history.aborted || isLast;
+    return this.history.aborted || isLast || this.history.stoppedEarly;
   }
 
   /**
@@ -240,6 +273,8 @@ export class FitRun {
     log.seconds = (Date.now() - p.started) / 1000;
     this.history.epochs.push(log);
     await this.o.onEpochEnd?.(log);
+    await this.callbacks.epochEnd(p.epoch, epochLogs(log));
+    if (this.control.stopTraining) this.history.stoppedEarly = true;
     const ckpt = this.o.checkpoint;
     if (ckpt?.unit === 'epoch' && (p.epoch + 1) % ckpt.every === 0) {
       await this.save({ epoch: p.epoch + 1, batchInEpoch: 0, epochRandomState: this.rand.getState(), epochLossSums: {}, epochLogged: 0 }, p.epoch);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierAdapter } from '../classifier/types';
 import type { InterpreterDecoder } from '../decoder/interpreter-decoder';
 import { PiqConfigError, PiqStateError } from '../errors';
-import { assertLive, describe, shapeStr } from '../internal/checks';
+import { assertLive, describe, optionKeys, optionsObject, shapeStr } from '../internal/checks';
 import { tidyObject } from '../internal/tensor-checks';
 import type { CombinedLoss } from '../losses/registry';
 import type { LossContext } from '../losses/types';
@@ -79,6 +79,7 @@ export class PiqModel {
     target: Target;
     loss: CombinedLoss;
   }) {
+    optionsObject('PiqModel', parts, PIQ_MODEL_KEYS, 'parts');
     this.classifier = parts.classifier;
     this.decoder = parts.decoder;
     this.quantizer = parts.quantizer;
@@ -268,3 +269,5 @@ export class PiqModel {
     return this.disposed;
   }
 }
+
+const PIQ_MODEL_KEYS = optionKeys<ConstructorParameters<typeof PiqModel>[0]>({ classifier: true, decoder: true, quantizer: true, mode: true, target: true, loss: true });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInputBatch } from '../classifier/input-check';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
-import { assertLive, describe, finiteNumber, positiveInt } from '../internal/checks';
+import { assertLive, describe, finiteNumber, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 import type { DataSource } from './data';
 import { FitRun } from './fit-run';
 import { DEFAULT_FIT, isRecord, resolveFit, type EvaluationLog, type FitHistory, type FitOptions } from './fit-options';
@@ -27,6 +27,8 @@ export interface TrainerOptions {
   modelConfig?: () => Record<string, unknown>;
 }
 
+const TRAINER_KEYS = optionKeys<TrainerOptions>({ modelConfig: true });
+
 /**
  * Trains a {@link PiqModel}: Adam (optional L2 weight decay), one `tf.tidy` per step, the classifier
  * in inference mode (never updated), loss read back every `logEvery` steps, validation each epoch
@@ -50,6 +52,14 @@ export class Trainer {
   private readonly state: TrainerState;
 
   /**
+   * Set to true during `fit` (by a callback, as tfjs-layers' early stopping sets
+   * `model.stopTraining`) to end the run after the current batch; the history then says
+   * `stoppedEarly: true`. Each `fit` starts with it false. Callbacks get this Trainer through
+   * `setModel`.
+   */
+  stopTraining = false;
+
+  /**
    * @param model the PIQ system to train (its classifier is never updated).
    * @param options see {@link TrainerOptions}.
    */
@@ -60,6 +70,7 @@ export class Trainer {
     if (!(model instanceof PiqModel)) throw new PiqConfigError(`Trainer: 'model' must be a PiqModel, got ${describe(model)}.`);
     if (model.isDisposed) throw new PiqStateError(`Trainer: 'model' was disposed. Build a new PiqModel.`);
     if (!isRecord(options as unknown)) throw new PiqConfigError(`Trainer: 'options' must be an object, got ${describe(options)}.`);
+    optionsObject('Trainer', options, TRAINER_KEYS);
     if (options.modelConfig !== undefined && typeof options.modelConfig !== 'function') {
       throw new PiqConfigError(`Trainer: 'modelConfig' must be a function returning a JSON object, got ${describe(options.modelConfig)}.`);
     }
@@ -108,7 +119,7 @@ export class Trainer {
     }
     this.state.running = true;
     try {
-      return await new FitRun(this.state, data, resolved).run();
+      return await new FitRun(this.state, data, resolved, this).run();
     } finally {
       this.state.running = false;
       if (this.state.disposed) this.release();
