@@ -49,7 +49,7 @@ export type {
 export type { ClassCodeUsage, CodebookUsage } from './quantizer/codebook';
 
 // L1: decoder
-export { InterpreterDecoder } from './decoder/interpreter-decoder';
+export { InterpreterDecoder, type DecoderLayerSummary } from './decoder/interpreter-decoder';
 export {
   upsamplingPlan,
   type InterpreterDecoderOptions,
@@ -112,10 +112,12 @@ export {
   type LossFactory,
   type LossSpec,
 } from './losses/registry';
+export { faithfulnessTerm, type FaithfulnessTermKind, type FaithfulnessTermOptions } from './losses/faithfulness-terms';
 export type { Loss, LossContext, QuantizerTerms, WeightedLoss, CombinedLossResult } from './losses/types';
 
 // L2: training
-export { PiqModel, type InterpreterMode, type PiqForwardResult } from './training/piq-model';
+export { PiqModel, type InterpreterMode, type OutputActivation, type PiqForwardResult } from './training/piq-model';
+export type { FinetuneOptions, FinetuneWeights } from './training/finetune';
 export { Trainer, type TrainerOptions } from './training/trainer';
 export type {
   FitOptions,
@@ -131,7 +133,7 @@ export { readCheckpointState, type CheckpointState } from './training/checkpoint
 export type { DataSource } from './training/data';
 
 // L2: metrics
-export { averageDrop, averageGain, averageIncrease, faithfulness, inputFidelity } from './metrics/faithfulness';
+export { averageDrop, averageGain, averageIncrease, faithfulness, inputFidelity, maskInFaithfulness } from './metrics/faithfulness';
 export { complexity, sparseness } from './metrics/mask-statistics';
 export { deletionCurve, insertionCurve, type CurveOptions, type CurveResult } from './metrics/curves';
 export { maskIoU, pointingGame, type MaskIoUOptions } from './metrics/localization';
@@ -158,7 +160,7 @@ export { ARTIFACT_FORMAT_VERSION, type SaveDestination } from './io/artifact';
 // L3: the interpreter
 export { createInterpreter, type CreateInterpreterOptions } from './api/create-interpreter';
 export { loadInterpreter, type LoadInterpreterOptions } from './api/load-interpreter';
-export { Interpreter, type InterpreterConfig, type InterpretResult, type InterpretOptions } from './api/interpreter';
+export { Interpreter, type InterpreterConfig, type InterpretResult, type InterpretOptions, type FinetuneRecord } from './api/interpreter';
 export { PiqAttribution, piqAttribution, type PiqAttributionConfig, type PiqAttributionOptions } from './api/piq-attribution';
 export { VERSION } from './version';
 

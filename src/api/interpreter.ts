@@ -9,8 +9,9 @@ import { writeArtifact, type SaveDestination } from '../io/artifact';
 import type { LossSpec } from '../losses/registry';
 import type { VectorQuantizerConfig } from '../quantizer/vector-quantizer-options';
 import type { DataSource } from '../training/data';
+import { finetuningModel, resolveFinetune, type FinetuneOptions, type FinetuneWeights } from '../training/finetune';
 import type { FitHistory, FitOptions } from '../training/fit-options';
-import type { InterpreterMode, PiqModel } from '../training/piq-model';
+import type { InterpreterMode, OutputActivation, PiqModel } from '../training/piq-model';
 import { Trainer } from '../training/trainer';
 import { VERSION } from '../version';
 
@@ -20,6 +21,8 @@ import { VERSION } from '../version';
  */
 export interface InterpreterConfig {
   mode: InterpreterMode;
+  /** The decoder's output head (absent in artifacts saved before 0.2: `'sigmoid'`). */
+  outputActivation?: OutputActivation;
   numClasses: number;
   inputShape: number[];
   featureShape: [number, number, number];
@@ -28,6 +31,17 @@ export interface InterpreterConfig {
   quantizer: VectorQuantizerConfig;
   target: { name: string; config: Record<string, unknown> };
   losses: LossSpec[];
+  /** The fine-tunings applied ({@link Interpreter.finetune}), oldest first; absent when none. */
+  finetuned?: FinetuneRecord[];
+}
+
+/**
+ * One {@link Interpreter.finetune} call as recorded in the interpreter's configuration.
+ * @category Interpreter
+ */
+export interface FinetuneRecord extends FinetuneWeights {
+  /** Optimizer steps the fine-tuning ran. */
+  steps: number;
 }
 
 /**
@@ -44,7 +58,7 @@ export interface InterpretResult {
   predictedClass: Int32Array;
   /** Softmax probabilities, `[batch, numClasses]`. */
   probabilities: Float32Array;
-  /** Mask in [0, 1], `[batch, height, width]` (reconstruction mode: the channel mean of the reconstruction). */
+  /** Mask in [0, 1], `[batch, height, width]` (reconstruction mode: the channel mean of the reconstruction; with `reconstruction: 'mse'` its per-example threshold `1[x̂ > 0.35·max x̂]`). */
   mask: Float32Array;
   /** The interpretation, `[batch, height, width, channels]`: `mask ⊙ input`, or the reconstruction. */
   interpretation: Float32Array;
@@ -99,12 +113,16 @@ export interface InterpretOptions {
 export class Interpreter {
   private trainer: Trainer | undefined;
   private disposed = false;
+  private readonly finetuned: FinetuneRecord[];
 
   /** @internal Use {@link createInterpreter} or {@link loadInterpreter}. */
   constructor(
     /** The underlying {@link PiqModel} (decoder, quantizer, target, losses) for researchers. */
     readonly model: PiqModel,
-  ) {}
+    finetuned: readonly FinetuneRecord[] = [],
+  ) {
+    this.finetuned = finetuned.map((r) => ({ ...r }));
+  }
 
   /** The classifier as PIQ sees it. */
   get classifier(): ClassifierAdapter {
@@ -140,6 +158,39 @@ export class Interpreter {
     // Checkpoints carry the interpreter's configuration, so loadInterpreter can read them too.
     this.trainer ??= new Trainer(this.model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> });
     return this.trainer.fit(data, options);
+  }
+
+  /**
+   * Faithfulness fine-tuning, a second phase after {@link Interpreter.fit}: trains the decoder (and
+   * adapter and codebook) on the interpreter's own PIQ losses plus classifier-in-the-loop terms on
+   * the decoded mask M — the classifier keeps its decision on `M ⊙ x` (`maskIn`), loses it on
+   * `(1 − M) ⊙ x` (`maskOut`), and M stays small (`sparsity`); see {@link faithfulnessTerm}. The
+   * class-restricted codebook is kept, so interpretations stay class-specific. The classifier is
+   * never trained. M is the mask in mask mode; in reconstruction mode (sigmoid output) it is the
+   * reconstruction itself, the mask `interpret` reports. A fresh Adam optimizer is used; the call is
+   * recorded in the configuration (`finetuned`). It is a separate phase rather than a `fit` option
+   * because the terms need a decoder that already draws the input (on an untrained decoder they
+   * drive the mask to trivial solutions) and because its defaults (epochs, learning rate) differ.
+   *
+   * @example
+   * ```ts
+   * await interpreter.fit(images, { epochs: 5 });
+   * const history = await interpreter.finetune(images, { epochs: 1, maskIn: 1, maskOut: 1, sparsity: 0.5 });
+   * console.log(history.epochs[0]?.loss['finetune.remove']); // the mask-out term, falling
+   * ```
+   */
+  async finetune(data: DataSource, options: FinetuneOptions = {}): Promise<FitHistory> {
+    this.check('finetune');
+    const { weights, fit } = resolveFinetune(options);
+    const model = finetuningModel(this.model, weights);
+    const trainer = new Trainer(model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> });
+    try {
+      const history = await trainer.fit(data, fit);
+      this.finetuned.push({ ...weights, steps: history.steps });
+      return history;
+    } finally {
+      trainer.dispose();
+    }
   }
 
   /**
@@ -217,6 +268,7 @@ export class Interpreter {
     const m = this.model;
     return {
       mode: m.mode,
+      outputActivation: m.outputActivation,
       numClasses: m.classifier.numClasses,
       inputShape: [...m.classifier.inputShape],
       featureShape: [...m.classifier.featureShape] as [number, number, number],
@@ -225,6 +277,7 @@ export class Interpreter {
       quantizer: m.quantizer.getConfig(),
       target: { name: m.target.name, config: m.target.getConfig() },
       losses: m.loss.getSpec(),
+      ...(this.finetuned.length > 0 ? { finetuned: this.finetuned.map((r) => ({ ...r })) } : {}),
     };
   }
 

@@ -82,7 +82,7 @@ export class Trainer {
     checkInputBatch(owner, 'x', x, this.model.classifier, { nonEmpty: false });
     finiteNumber(owner, 'weightDecay', weightDecay, { min: 0 });
     finiteNumber(owner, 'learningRate', learningRate, { min: 0, minExclusive: true });
-    return trainStep(this.state, x, weightDecay, learningRate);
+    return trainStep(this.state, x, weightDecay, learningRate, owner);
   }
 
   /**
@@ -105,6 +105,8 @@ export class Trainer {
     } else if (data === null || typeof data !== 'object') {
       throw new PiqInputError(`${OWNER}: 'data' must be a tf.Tensor4D, an array of batches, an (async) iterable or a tf.data dataset, got ${describe(data)}.`);
     }
+    // Each fit checks its first batch's range again (reconstruction mode): the data may differ from the last fit's.
+    this.state.inputRangeChecked = false;
     return new FitRun(this.state, data, resolved).run();
   }
 
