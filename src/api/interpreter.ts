@@ -21,7 +21,7 @@ import { VERSION } from '../version';
  */
 export interface InterpreterConfig {
   mode: InterpreterMode;
-  /** The decoder's output head (absent in artifacts saved before 0.2: `'sigmoid'`). */
+  /** The decoder's output head; absent means `'sigmoid'` (written only for `'softplus'`). */
   outputActivation?: OutputActivation;
   numClasses: number;
   inputShape: number[];
@@ -268,7 +268,8 @@ export class Interpreter {
     const m = this.model;
     return {
       mode: m.mode,
-      outputActivation: m.outputActivation,
+      // Written only when it is not the sigmoid, so configurations of sigmoid interpreters stay as 0.1 wrote them.
+      ...(m.outputActivation !== 'sigmoid' ? { outputActivation: m.outputActivation } : {}),
       numClasses: m.classifier.numClasses,
       inputShape: [...m.classifier.inputShape],
       featureShape: [...m.classifier.featureShape] as [number, number, number],

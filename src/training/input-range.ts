@@ -7,7 +7,7 @@ import { PiqInputError } from '../errors';
 import type { PiqModel } from './piq-model';
 
 function fmt(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+  return String(Number(v.toPrecision(4)));
 }
 
 /**

@@ -108,6 +108,17 @@ export class PiqModel {
     if (this.outputActivation === 'softplus' && parts.mode === 'mask') {
       throw new PiqConfigError(`PiqModel: 'outputActivation' must be 'sigmoid' in mask mode (a mask lies in [0, 1]), got 'softplus'. Use softplus only in reconstruction mode.`);
     }
+    if (this.outputActivation === 'softplus') {
+      // Checked here, not only in the loss: an error inside a gradient tape leaves tfjs's saved tensors behind.
+      const bce = parts.loss.items.find((it) => it.weight !== 0 && it.loss.name === 'reconstruction' && (it.loss.getConfig().kind ?? 'bce') === 'bce');
+      if (bce) {
+        throw new PiqConfigError(`PiqModel: loss '${bce.key}' must not be reconstruction kind 'bce' with the softplus output (BCE needs the sigmoid), got kind 'bce'. Use reconstructionLoss({ kind: 'mse' }).`);
+      }
+      const term = parts.loss.items.find((it) => it.weight !== 0 && it.loss.name === 'faithfulnessTerm');
+      if (term) {
+        throw new PiqConfigError(`PiqModel: loss '${term.key}' (faithfulnessTerm) needs a sigmoid output (a mask in [0, 1]), got the softplus output. Remove it, or use reconstruction: 'bce' or mask mode.`);
+      }
+    }
     this.classifier = parts.classifier;
     this.decoder = parts.decoder;
     this.quantizer = parts.quantizer;
