@@ -2,7 +2,9 @@
  * piq-tfjs: Posthoc Interpretation via Quantization (Paissan, Subakan, Ravanelli, arXiv:2303.12659)
  * for TensorFlow.js. Given a trained classifier, PIQ learns after the fact an interpreter that
  * quantizes the classifier's features against a codebook partitioned per class and decodes them
- * back to the input space, showing what the classifier relied on.
+ * back to the input space: the part of the input that the predicted class's codes can redraw from
+ * the classifier's features (class-specific through the codebook; the training target itself does
+ * not depend on the classifier — `Interpreter.finetune` adds classifier-in-the-loop terms).
  *
  * Levels: L0 ops → L1 quantizer / decoder / classifier adapter → L2 losses / targets / training /
  * metrics / baselines → L3 {@link createInterpreter}. Bring your own tfjs backend (cpu, wasm, webgl,
