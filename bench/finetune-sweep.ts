@@ -29,6 +29,11 @@ const GRID: Array<Pick<FinetuneOptions, 'maskIn' | 'maskOut' | 'sparsity' | 'piq
   { maskIn: 1, maskOut: 3, sparsity: 0.5, piqWeight: 1, learningRate: 5e-4 },
   { maskIn: 1, maskOut: 1, sparsity: 0.5, piqWeight: 0.1, learningRate: 5e-4 },
   { maskIn: 1, maskOut: 1, sparsity: 0.5, piqWeight: 1, learningRate: 2e-3 },
+  // Second round, after the first six: the larger learning rate with more sparsity.
+  { maskIn: 1, maskOut: 1, sparsity: 2, piqWeight: 1, learningRate: 2e-3 },
+  { maskIn: 1, maskOut: 1, sparsity: 4, piqWeight: 1, learningRate: 2e-3 },
+  { maskIn: 1, maskOut: 3, sparsity: 2, piqWeight: 1, learningRate: 2e-3 },
+  { maskIn: 2, maskOut: 1, sparsity: 4, piqWeight: 1, learningRate: 2e-3 },
 ];
 
 async function main(): Promise<void> {

@@ -175,7 +175,7 @@ export class Interpreter {
    * @example
    * ```ts
    * await interpreter.fit(images, { epochs: 5 });
-   * const history = await interpreter.finetune(images, { epochs: 1, maskIn: 1, maskOut: 1, sparsity: 0.5 });
+   * const history = await interpreter.finetune(images, { epochs: 1, maskIn: 1, maskOut: 1, sparsity: 4 });
    * console.log(history.epochs[0]?.loss['finetune.remove']); // the mask-out term, falling
    * ```
    */

@@ -55,7 +55,7 @@ export interface InterpreterDecoderOptions {
    */
   adapter?: 'none' | 'residual';
   /**
-   * Adds a stride-2 down-projection to the adapter (halves the code grid, as the reference audio setup).
+   * Adds a stride-2 down-projection to the adapter (halves the code grid like the reference audio setup's `down`, but with a 3x3 kernel where the reference uses 4x4; `'reference-audio'` reproduces it).
    * @defaultValue false (true for the spectrogram preset)
    */
   downsample?: boolean;

@@ -171,7 +171,8 @@ describe('Interpreter.finetune', () => {
 
   it('fills fine-tuning defaults and passes the other options on to fit', () => {
     const { weights, fit } = resolveFinetune({ batchSize: 8, maskIn: 2 });
-    expect(weights).toEqual({ maskIn: 2, maskOut: 1, sparsity: 0.5, piqWeight: 1 });
-    expect(fit).toEqual({ epochs: 1, learningRate: 5e-4, batchSize: 8 });
+    // The defaults of bench/results/finetune-sweep.md's row 1 / 1 / 4 / 1 / 0.002.
+    expect(weights).toEqual({ maskIn: 2, maskOut: 1, sparsity: 4, piqWeight: 1 });
+    expect(fit).toEqual({ epochs: 1, learningRate: 2e-3, batchSize: 8 });
   });
 });
