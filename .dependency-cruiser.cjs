@@ -7,6 +7,7 @@
 //   L2       src/losses/, src/targets/, src/metrics/, src/baselines/, src/training/
 //   L3       src/api/
 //   side     src/io/ (artifact format), src/backends/, src/audio/, src/visualize/, src/node/
+//            (src/node/root.ts: the main entry as Node loads it, main entry + file:// router)
 //
 // A module may import its own folder and the levels below it; side modules have the directions
 // stated below. A violation prints `error <rule>: <importing file> → <imported file>`.
@@ -53,7 +54,18 @@ module.exports = {
     onlyImports('side-io', 'io is the artifact format: shared helpers only; training, api and node use it.', '^src/io/', [...SHARED, ...IO]),
     onlyImports('side-backends', 'backends/ registers kernels; it depends on nothing of the library.', '^src/backends/', [...SHARED, '^src/backends/']),
     onlyImports('side-audio', 'audio/ (the piq-tfjs/audio subpath) is a front end of its own over shared helpers.', '^src/audio/', [...SHARED, '^src/audio/']),
-    onlyImports('side-node', 'node/ (piq-tfjs/node) is an IO handler: io and shared helpers only.', '^src/node/', [...SHARED, ...IO, '^src/node/']),
+    forbid(
+      'side-node',
+      'node/ (piq-tfjs/node) is an IO handler: io and shared helpers only.',
+      { path: '^src/node/', pathNot: '^src/node/root[.]ts$' },
+      { path: '^src/', pathNot: [...SHARED, ...IO, '^src/node/'] },
+    ),
+    onlyImports(
+      'node-root-entry',
+      "node/root.ts is the main entry as Node loads it (the package's `node` condition): the main entry plus the file:// router, nothing else.",
+      '^src/node/root[.]ts$',
+      ['^src/index[.]ts$', '^src/node/file-system[.]ts$'],
+    ),
     onlyImports(
       'side-visualize',
       'visualize/ (piq-tfjs/visualize) never loads tfjs: it may share only the tfjs-free errors.ts and internal/checks.ts.',

@@ -20,6 +20,7 @@ const HELP = `npm run bench:finetune-sweep -- [options]
   --backend <name>    wasm | cpu (default wasm)
   --out <dir>         output folder (default bench/results)
   --retrain           ignore cached fine-tunings`;
+const FLAGS = { digits: 'string', pairs: 'string', steps: 'string', backend: 'string', out: 'string', retrain: 'boolean' } as const;
 
 /** The configurations swept (weights of keep / remove / sparsity, multiplier of the PIQ losses, learning rate). */
 const GRID: Array<Pick<FinetuneOptions, 'maskIn' | 'maskOut' | 'sparsity' | 'piqWeight' | 'learningRate'>> = [
@@ -38,7 +39,7 @@ const GRID: Array<Pick<FinetuneOptions, 'maskIn' | 'maskOut' | 'sparsity' | 'piq
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, HELP);
+  const args = parseArgs(argv, FLAGS, HELP);
   const digits = args.int('digits', 400);
   const pairCount = args.int('pairs', 100);
   const steps = args.int('steps', 150);

@@ -48,6 +48,7 @@ export async function loadOrTrainInterpreter(
   const batchesPerEpoch = Math.ceil(o.samples / 64);
   let bar = progressBar('interpreter epoch 1', batchesPerEpoch);
   const history = await interpreter.fit(xs, {
+    verbose: 0, // this script draws its own progress bar
     epochs: o.epochs,
     batchSize: 64,
     learningRate: o.learningRate,
@@ -99,6 +100,7 @@ export async function loadOrFinetune(
   const total = run.options.maxSteps ?? Math.ceil(run.samples / (run.options.batchSize ?? 64)) * (run.options.epochs ?? 1);
   const bar = progressBar('fine-tuning', total);
   const history = await interpreter.finetune(xs, {
+    verbose: 0, // this script draws its own progress bar
     batchSize: 64,
     logEvery: 5,
     ...run.options,

@@ -32,10 +32,11 @@ const HELP = `npm run bench:quality -- [options]
                             the library's default term weights and learning rate (default 1; quick: 1)
   --out <dir>               output folder (default bench/results)
   --retrain                 ignore the cached classifier and interpreter`;
+const FLAGS = { quick: 'boolean', digits: 'string', pairs: 'string', steps: 'string', batch: 'string', backend: 'string', samples: 'string', epochs: 'string', lr: 'string', 'classifier-samples': 'string', 'classifier-epochs': 'string', 'finetune-epochs': 'string', out: 'string', retrain: 'boolean' } as const;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, HELP);
+  const args = parseArgs(argv, FLAGS, HELP);
   const quick = args.flag('quick');
   const digits = args.int('digits', quick ? 64 : 400);
   const pairCount = args.int('pairs', quick ? 32 : 200);
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
   for (const [name, method] of methods) {
     const tm = Date.now();
     results[name] = await scoreMethod(method, adapter, x, mix, { batchSize, steps });
-    const g = await method.explain(gridX, { batchSize });
+    const g = await method.explainTensors(gridX, { batchSize });
     gridMasks[name] = (await g.data()) as Float32Array;
     g.dispose();
     log(`${name}: done in ${((Date.now() - tm) / 1000).toFixed(1)} s (${(results[name] as MethodScores).msPerExplanation.toFixed(1)} ms per explanation)`);

@@ -25,6 +25,7 @@ const HELP = `npm run bench:presets -- [options]
   --pairs <n>               two-digit mixtures (default 100)
   --backend <name>          wasm | cpu (default wasm)
   --out <dir>               output folder (default bench/results)`;
+const FLAGS = { 'classifier-samples': 'string', 'classifier-epochs': 'string', samples: 'string', epochs: 'string', lr: 'string', digits: 'string', pairs: 'string', backend: 'string', out: 'string' } as const;
 
 /**
  * The reference MNIST classifier (ycemsubakan/speechbrain-1 @ 52d37e40, custom_models.py MNISTNet):
@@ -72,7 +73,7 @@ async function loadOrTrainReferenceClassifier(train: MnistSplit, samples: number
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, HELP);
+  const args = parseArgs(argv, FLAGS, HELP);
   const clfSamples = args.int('classifier-samples', 12000);
   const clfEpochs = args.int('classifier-epochs', 2);
   const samples = args.int('samples', 12000);
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
   for (const v of variants) {
     const interpreter = await createInterpreter({ classifier, featureLayer: 'features', numClasses: 10, seed: 0, ...v.create });
     const bar = progressBar(v.name, Math.ceil(samples / 64) * epochs);
-    const history = await interpreter.fit(xs, { epochs, batchSize: 64, logEvery: 5, ...v.fit, onProgress: (p) => bar.set(p.step, `loss ${p.loss.total?.toFixed(3)}`) });
+    const history = await interpreter.fit(xs, { verbose: 0, epochs, batchSize: 64, logEvery: 5, ...v.fit, onProgress: (p) => bar.set(p.step, `loss ${p.loss.total?.toFixed(3)}`) });
     bar.done();
     const trainer = new Trainer(interpreter.model);
     const val = await trainer.evaluate(x, 100);

@@ -50,13 +50,13 @@ export async function scoreMethod(
   o: { batchSize: number; steps: number },
 ): Promise<MethodScores> {
   const warm = tf.slice(x, 0, 2);
-  (await method.explain(warm, { batchSize: o.batchSize })).dispose();
+  (await method.explainTensors(warm, { batchSize: o.batchSize })).dispose();
   warm.dispose();
   const start = performance.now();
-  const masks = await method.explain(x, { batchSize: o.batchSize });
+  const masks = await method.explainTensors(x, { batchSize: o.batchSize });
   await masks.data();
   const msPerExplanation = (performance.now() - start) / x.shape[0];
-  const mixMasks = await method.explain(mix, { batchSize: o.batchSize });
+  const mixMasks = await method.explainTensors(mix, { batchSize: o.batchSize });
   try {
     return { ...(await scoreMasks(adapter, x, masks, mix, mixMasks, o.steps)), msPerExplanation };
   } finally {

@@ -68,8 +68,10 @@ export {
   type ClassifierLike,
   type ClassifierOutputKind,
   type GraphModelLike,
+  type ScoringClassifier,
 } from './classifier/classifier-adapter';
-export type { ClassifierAdapter, ClassifierOutputs, LogitsFunction, ScoringClassifier } from './classifier/types';
+export type { ClassifierAdapter, ClassifierOutputs, LogitsFunction } from './classifier/types';
+export type { ClassifierInput, PixelSource } from './classifier/image-input';
 
 // L2: targets
 export {
@@ -124,6 +126,7 @@ export { Trainer, type TrainerOptions } from './training/trainer';
 export type {
   FitOptions,
   FitHistory,
+  FitHistoryRecord,
   EpochLog,
   EvaluationLog,
   StepProgress,
@@ -131,6 +134,7 @@ export type {
   EarlyStoppingOptions,
   CheckpointOptions,
 } from './training/fit-options';
+export type { FitCallback, FitLogs, Verbosity } from './training/callbacks';
 export { readCheckpointState, type CheckpointState } from './training/checkpoint';
 export type { DataSource } from './training/data';
 
@@ -143,7 +147,7 @@ export { evaluateInterpretations, type EvaluationOptions, type EvaluationResult 
 export { METRIC_NAMES, type MetricName, type MetricOptions, type MetricResult } from './metrics/types';
 
 // L2: baseline attribution methods
-export type { AttributionMethod, ExplainOptions } from './baselines/types';
+export type { AttributionMethod, ExplainOptions, ExplainResult } from './baselines/types';
 export { Saliency } from './baselines/saliency';
 export { SmoothGrad, type SmoothGradConfig, type SmoothGradOptions } from './baselines/smooth-grad';
 export { IntegratedGradients, integratedGradients, type IntegratedGradientsOptions } from './baselines/integrated-gradients';
@@ -162,7 +166,7 @@ export { ARTIFACT_FORMAT_VERSION, type SaveDestination } from './io/artifact';
 // L3: the interpreter
 export { createInterpreter, type CreateInterpreterOptions } from './api/create-interpreter';
 export { loadInterpreter, type LoadInterpreterOptions } from './api/load-interpreter';
-export { Interpreter, type InterpreterConfig, type InterpretResult, type InterpretOptions, type FinetuneRecord } from './api/interpreter';
+export { Interpreter, type InterpreterConfig, type InterpretResult, type InterpretOptions, type InterpretTensors, type FinetuneRecord } from './api/interpreter';
 export { PiqAttribution, piqAttribution, type PiqAttributionConfig, type PiqAttributionOptions } from './api/piq-attribution';
 export { VERSION } from './version';
 
@@ -175,3 +179,9 @@ export {
   type EnableWasmTrainingResult,
   type DisableWasmTrainingResult,
 } from './backends/wasm-training';
+export {
+  enableWasmThreads,
+  type EnableWasmThreadsOptions,
+  type WasmThreads,
+  type WasmThreadsBackendModule,
+} from './backends/wasm-threads';

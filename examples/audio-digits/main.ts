@@ -35,11 +35,12 @@ const HELP = `npm run example:audio -- --data <folder> [options]
   --mask-loss <bce|dice>   loss of the mask against the energy target (default bce, as the reference)
   --examples <n>           test clips written as PNG + WAV (default 10)
   --seed <n>               seed of the weights and the shuffling (default 0)`;
+const FLAGS = { data: 'string', quick: 'boolean', out: 'string', backend: 'string', 'sample-rate': 'string', 'test-takes': 'string', 'classifier-epochs': 'string', epochs: 'string', 'train-clips': 'string', pairs: 'string', 'mask-loss': 'string', examples: 'string', seed: 'string' } as const;
 
 const SECONDS = 1;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), HELP);
+  const args = parseArgs(process.argv.slice(2), FLAGS, HELP);
   const dataDir = args.string('data', '');
   if (dataDir === '') throw new Error(`--data <folder> is required\n${HELP}`);
   const quick = args.flag('quick');
@@ -147,6 +148,7 @@ async function main(): Promise<void> {
   const lossCurve: Array<{ step: number; epoch: number; loss: Record<string, number> }> = [];
   const valX = tf.slice(testX, 0, Math.min(100, testClips.length)) as tf.Tensor4D;
   const history = await interpreter.fit(trainX, {
+    verbose: 0, // this script draws its own progress bar
     epochs,
     batchSize,
     learningRate: 1e-3,

@@ -25,11 +25,12 @@ const HELP = `npm run example:colour -- [options]
   --epochs <n>         interpreter epochs for each mode (default 12, quick 5)
   --concept-samples <n>    training emoji annotated by the selfie model for mask mode (default all, quick 300)
   --concepts <which>   'smileys' (smileys-emotion → person mask, other groups → no concept) or 'all' (person mask for every group); default smileys`;
+const FLAGS = { quick: 'boolean', out: 'string', backend: 'string', size: 'string', 'classifier-epochs': 'string', 'retrain-classifier': 'boolean', epochs: 'string', 'concept-samples': 'string', concepts: 'string' } as const;
 
 const SCALE = 4;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), HELP);
+  const args = parseArgs(process.argv.slice(2), FLAGS, HELP);
   const quick = args.flag('quick');
   const outDir = resolve(args.string('out', './piq-colour-output'));
   const size = args.int('size', 32);
@@ -176,6 +177,7 @@ async function fitWithBar(interpreter: Interpreter, x: tf.Tensor4D, epochs: numb
   const batches = Math.ceil(x.shape[0] / 32);
   let bar = progressBar(`${label} epoch 1/${epochs}`, batches);
   await interpreter.fit(x, {
+    verbose: 0, // this script draws its own progress bar
     epochs, batchSize: 32, learningRate: 2e-3, logEvery: 2,
     onProgress: (p) => bar.set(p.batch, `loss ${p.loss.total?.toFixed(3)} perplexity ${p.perplexity.toFixed(1)}`),
     onEpochEnd: (e) => {

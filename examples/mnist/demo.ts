@@ -22,9 +22,10 @@ const HELP = `npm run demo -- [options]
   --test <n>             test digits for the metrics (default 2000)
   --lr <x>               interpreter learning rate (default 2e-3; 3e-3 with --quick)
   --retrain-classifier   ignore the cached classifier`;
+const FLAGS = { quick: 'boolean', out: 'string', backend: 'string', samples: 'string', epochs: 'string', 'classifier-epochs': 'string', 'classifier-samples': 'string', test: 'string', lr: 'string', 'retrain-classifier': 'boolean' } as const;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), HELP);
+  const args = parseArgs(process.argv.slice(2), FLAGS, HELP);
   const quick = args.flag('quick');
   const outDir = resolve(args.string('out', './piq-demo-output'));
   const d = quick ? MNIST_RUN_DEFAULTS.quick : MNIST_RUN_DEFAULTS.full;
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   const lossCurve: Array<{ step: number; epoch: number; loss: Record<string, number> }> = [];
   let bar = progressBar('interpreter epoch 1', batchesPerEpoch);
   const history = await interpreter.fit(piqX, {
+    verbose: 0, // this script draws its own progress bar
     epochs,
     batchSize: 64,
     learningRate,

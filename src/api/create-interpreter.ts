@@ -3,7 +3,7 @@ import { toClassifierAdapter, type ClassifierLike, type ClassifierOutputKind } f
 import type { InterpreterDecoderOptions } from '../decoder/decoder-config';
 import { InterpreterDecoder } from '../decoder/interpreter-decoder';
 import { PiqConfigError } from '../errors';
-import { describe, oneOf, positiveInt, shapeStr } from '../internal/checks';
+import { describe, oneOf, optionKeys, optionsObject, positiveInt, shapeStr } from '../internal/checks';
 import { codebookLoss, commitmentLoss, maskTargetLoss, reconstructionLoss } from '../losses/builtin';
 import { combineLosses } from '../losses/registry';
 import type { WeightedLoss } from '../losses/types';
@@ -65,12 +65,53 @@ export interface CreateInterpreterOptions {
   seed?: number;
 }
 
+const CREATE_KEYS = optionKeys<CreateInterpreterOptions>({
+  classifier: true,
+  numClasses: true,
+  featureLayer: true,
+  logitsNode: true,
+  inputShape: true,
+  outputKind: true,
+  mode: true,
+  reconstruction: true,
+  target: true,
+  decoder: true,
+  quantizer: true,
+  losses: true,
+  seed: true,
+});
+type DecoderOptions = Partial<Omit<InterpreterDecoderOptions, 'featureShape' | 'outputShape'>> & { outputChannels?: number };
+const DECODER_KEYS = optionKeys<DecoderOptions>({ preset: true, codeDim: true, adapter: true, downsample: true, channels: true, minChannels: true, norm: true, seed: true, outputChannels: true });
+type QuantizerOptions = NonNullable<CreateInterpreterOptions['quantizer']>;
+const QUANTIZER_KEYS = optionKeys<QuantizerOptions>({
+  layout: true,
+  commitmentWeight: true,
+  sharedCodesInTraining: true,
+  init: true,
+  kmeansIterations: true,
+  update: true,
+  emaDecay: true,
+  emaEpsilon: true,
+  deadCodeSteps: true,
+  seed: true,
+});
+const LAYOUT_KEYS = optionKeys<CodebookLayoutOptions>({ numClasses: true, codesPerClass: true, codebookSize: true, sharedCodes: true, sharedPlacement: true });
+
 const CREATE = 'createInterpreter';
+
+/** Whether `decoder` is the user's own tfjs-layers network rather than decoder options. */
+function isCustomDecoder(decoder: unknown): decoder is tfl.LayersModel {
+  return typeof decoder === 'object' && decoder !== null && typeof (decoder as tfl.LayersModel).apply === 'function' && 'layers' in decoder;
+}
 
 function resolveCreate(options: CreateInterpreterOptions) {
   if (typeof options !== 'object' || options === null) {
     throw new PiqConfigError(`${CREATE}: 'options' must be an object with at least { classifier }, got ${describe(options)}.`);
   }
+  optionsObject(CREATE, options, CREATE_KEYS);
+  if (options.decoder !== undefined && !isCustomDecoder(options.decoder)) optionsObject(CREATE, options.decoder, DECODER_KEYS, 'decoder');
+  const quantizer = optionsObject<QuantizerOptions>(CREATE, options.quantizer, QUANTIZER_KEYS, 'quantizer');
+  optionsObject(CREATE, quantizer.layout, LAYOUT_KEYS, 'quantizer.layout');
   if (options.classifier === undefined || options.classifier === null) {
     throw new PiqConfigError(`${CREATE}: 'classifier' is required (a tf.LayersModel, tf.GraphModel or function), got ${describe(options.classifier)}.`);
   }
@@ -133,7 +174,7 @@ function defaultLosses(mode: InterpreterMode, reconstruction: 'bce' | 'mse'): We
 export async function createInterpreter(options: CreateInterpreterOptions): Promise<Interpreter> {
   const { adapter, mode, target, seed, reconstruction } = resolveCreate(options);
   const [H, W, C] = adapter.inputShape as [number, number, number];
-  const isCustom = options.decoder !== undefined && typeof (options.decoder as tfl.LayersModel).apply === 'function' && 'layers' in (options.decoder as object);
+  const isCustom = isCustomDecoder(options.decoder);
   const dopts = isCustom ? {} : ((options.decoder ?? {}) as Partial<InterpreterDecoderOptions> & { outputChannels?: number });
   const outChannels = dopts.outputChannels ?? (mode === 'mask' ? 1 : C);
   positiveInt(CREATE, 'decoder.outputChannels', outChannels);

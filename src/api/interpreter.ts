@@ -1,94 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { resolveInputRange, toInputBatch, type ClassifierInput } from '../classifier/image-input';
 import { checkInputBatch } from '../classifier/input-check';
 import type { ClassifierAdapter } from '../classifier/types';
-import type { InterpreterDecoderConfig } from '../decoder/decoder-config';
-import { PiqInputError } from '../errors';
-import { assertLive, describe, positiveInt } from '../internal/checks';
+import { PiqInputError, PiqStateError } from '../errors';
+import { assertLive, describe, optionsObject, positiveInt } from '../internal/checks';
 import { tidyObject } from '../internal/tensor-checks';
+import { weightsAreFinite } from '../training/rollback';
 import { writeArtifact, type SaveDestination } from '../io/artifact';
-import type { LossSpec } from '../losses/registry';
-import type { VectorQuantizerConfig } from '../quantizer/vector-quantizer-options';
 import type { DataSource } from '../training/data';
-import { finetuningModel, resolveFinetune, type FinetuneOptions, type FinetuneWeights } from '../training/finetune';
+import { finetuningModel, resolveFinetune, type FinetuneOptions } from '../training/finetune';
 import type { FitHistory, FitOptions } from '../training/fit-options';
-import type { InterpreterMode, OutputActivation, PiqModel } from '../training/piq-model';
+import type { InterpreterMode, PiqModel } from '../training/piq-model';
 import { Trainer } from '../training/trainer';
+import { INTERPRET_KEYS, type FinetuneRecord, type InterpreterConfig, type InterpretOptions, type InterpretResult, type InterpretTensors } from './interpreter-types';
 import { VERSION } from '../version';
 
-/**
- * The resolved, JSON configuration of an interpreter (what `save` writes besides the weights).
- * @category Interpreter
- */
-export interface InterpreterConfig {
-  mode: InterpreterMode;
-  /** The decoder's output head; absent means `'sigmoid'` (written only for `'softplus'`). */
-  outputActivation?: OutputActivation;
-  numClasses: number;
-  inputShape: number[];
-  featureShape: [number, number, number];
-  featureLayer: string | null;
-  decoder: InterpreterDecoderConfig;
-  quantizer: VectorQuantizerConfig;
-  target: { name: string; config: Record<string, unknown> };
-  losses: LossSpec[];
-  /** The fine-tunings applied ({@link Interpreter.finetune}), oldest first; absent when none. */
-  finetuned?: FinetuneRecord[];
-}
-
-/**
- * One {@link Interpreter.finetune} call as recorded in the interpreter's configuration.
- * @category Interpreter
- */
-export interface FinetuneRecord extends FinetuneWeights {
-  /** Optimizer steps the fine-tuning ran. */
-  steps: number;
-}
-
-/**
- * Plain-data result of {@link Interpreter.interpret}. Arrays are flat, row-major, example-major;
- * shapes are given alongside. Use {@link InterpretResult.example} for one example's views.
- * @category Interpreter
- */
-export interface InterpretResult {
-  batch: number;
-  /** Input shape `[height, width, channels]`. */
-  inputShape: [number, number, number];
-  numClasses: number;
-  /** The classifier's decision on each input, `[batch]`. */
-  predictedClass: Int32Array;
-  /** Softmax probabilities, `[batch, numClasses]`. */
-  probabilities: Float32Array;
-  /** Mask in [0, 1], `[batch, height, width]` (reconstruction mode: the channel mean of the reconstruction; with `reconstruction: 'mse'` its per-example threshold `1[x̂ > 0.35·max x̂]`). */
-  mask: Float32Array;
-  /** The interpretation, `[batch, height, width, channels]`: `mask ⊙ input`, or the reconstruction. */
-  interpretation: Float32Array;
-  /** The decoder's reconstruction `[batch, height, width, channels]` in reconstruction mode, else null. */
-  reconstruction: Float32Array | null;
-  /** The classifier's decision on each interpretation, `[batch]` (equal to `predictedClass` where the interpretation is faithful). */
-  interpretationClass: Int32Array;
-  /** Chosen codebook rows, `[batch, codeHeight, codeWidth]`. */
-  codeIndices: Int32Array;
-  codeShape: [number, number];
-  /** Views of example `i` (subarrays; no copies). */
-  example(i: number): {
-    predictedClass: number;
-    probabilities: Float32Array;
-    mask: Float32Array;
-    interpretation: Float32Array;
-    reconstruction: Float32Array | null;
-    interpretationClass: number;
-    codeIndices: Int32Array;
-  };
-}
-
-/**
- * Options of {@link Interpreter.interpret}.
- * @category Interpreter
- */
-export interface InterpretOptions {
-  /** Examples per internal chunk (bounds memory for large inputs). @defaultValue 64 */
-  batchSize?: number;
-}
+export type { FinetuneRecord, InterpreterConfig, InterpretOptions, InterpretResult, InterpretTensors } from './interpreter-types';
 
 /**
  * A trained (or trainable) PIQ interpreter for one classifier: the object application code holds.
@@ -114,6 +41,12 @@ export class Interpreter {
   private trainer: Trainer | undefined;
   private disposed = false;
   private readonly finetuned: FinetuneRecord[];
+  /** Calls of fit / finetune / interpret in progress: dispose() frees the model only when the last one ends. */
+  private inFlight = 0;
+  /** The training call in progress (fit and finetune exclude each other). */
+  private training: 'fit' | 'finetune' | undefined;
+  /** The trainer of the finetune in progress (dispose stops it). */
+  private tuner: Trainer | undefined;
 
   /** @internal Use {@link createInterpreter} or {@link loadInterpreter}. */
   constructor(
@@ -151,13 +84,38 @@ export class Interpreter {
    * Trains the interpreter (never the classifier) on unlabelled inputs: the classifier's own
    * decisions supervise the codebook partition. See {@link FitOptions}; with `checkpoint` the
    * checkpoints also hold the interpreter configuration (so `loadInterpreter` can load them for
-   * inference), and `resumeFrom` continues an interrupted run exactly.
+   * inference), and `resumeFrom` continues an interrupted run exactly. One fit at a time: a second
+   * call while one runs, or a call during a {@link Interpreter.finetune}, is refused (PiqStateError);
+   * `interpret` and `save` may run meanwhile.
    */
   async fit(data: DataSource, options: FitOptions = {}): Promise<FitHistory> {
     this.check('fit');
+    if (this.training === 'finetune') throw this.busy('Interpreter.fit');
     // Checkpoints carry the interpreter's configuration, so loadInterpreter can read them too.
-    this.trainer ??= new Trainer(this.model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> });
-    return this.trainer.fit(data, options);
+    const trainer = (this.trainer ??= new Trainer(this.model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> }));
+    // A second fit is refused by the trainer itself.
+    const first = this.training === undefined;
+    if (first) this.training = 'fit';
+    try {
+      return await this.track(() => trainer.fit(data, options));
+    } finally {
+      if (first) this.training = undefined;
+    }
+  }
+
+  private busy(owner: string): PiqStateError {
+    return new PiqStateError(`${owner}: a ${this.training} is already running on this interpreter. Await it (or stop it with 'signal') first.`);
+  }
+
+  /** Runs an async call that uses the model, so that dispose() during it defers freeing the model. */
+  private async track<T>(call: () => Promise<T>): Promise<T> {
+    this.inFlight++;
+    try {
+      return await call();
+    } finally {
+      this.inFlight--;
+      if (this.disposed && this.inFlight === 0) this.release();
+    }
   }
 
   /**
@@ -171,6 +129,9 @@ export class Interpreter {
    * recorded in the configuration (`finetuned`). It is a separate phase rather than a `fit` option
    * because the terms need a decoder that already draws the input (on an untrained decoder they
    * drive the mask to trivial solutions) and because its defaults (epochs, learning rate) differ.
+   * It follows `fit`'s rules: refused while a `fit` or another `finetune` runs (PiqStateError);
+   * `interpret` and `save` may run meanwhile; `dispose` stops it before its next step; a diverging
+   * step is rolled back to the last finite state as in `fit`.
    *
    * @example
    * ```ts
@@ -181,56 +142,54 @@ export class Interpreter {
    */
   async finetune(data: DataSource, options: FinetuneOptions = {}): Promise<FitHistory> {
     this.check('finetune');
+    if (this.training !== undefined) throw this.busy('Interpreter.finetune');
     const { weights, fit } = resolveFinetune(options);
     const model = finetuningModel(this.model, weights);
     const trainer = new Trainer(model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> });
+    this.training = 'finetune';
+    this.tuner = trainer;
     try {
-      const history = await trainer.fit(data, fit);
+      const history = await this.track(() => trainer.fit(data, fit));
       this.finetuned.push({ ...weights, steps: history.steps });
       return history;
     } finally {
+      this.training = undefined;
+      this.tuner = undefined;
       trainer.dispose();
     }
   }
 
+
   /**
-   * Interprets a batch `[batch, height, width, channels]`: the classifier's decision, the mask, the
-   * interpretation (and reconstruction), the codes used, all as plain typed arrays.
+   * Interprets inputs: the classifier's decision, the mask, the interpretation (and
+   * reconstruction), the codes used, all as plain typed arrays. `input` is a batch
+   * `[batch, height, width, channels]`, one example `[height, width, channels]`, or (in browsers)
+   * pixels: `ImageData`, an image, canvas or video element, read with `tf.browser.fromPixels` and
+   * scaled to `inputRange` (a batch of one). During a `fit` it uses the weights of the moment: each
+   * chunk of `batchSize` examples sees one training step (a call from `onProgress` / `onEpochEnd`
+   * sees the step reported there).
    */
-  async interpret(input: tf.Tensor, options: InterpretOptions = {}): Promise<InterpretResult> {
-    this.check('interpret');
+  async interpret(input: ClassifierInput, options: InterpretOptions = {}): Promise<InterpretResult> {
     const OWNER = 'Interpreter.interpret';
-    const batchSize = positiveInt(OWNER, 'batchSize', options.batchSize ?? 64);
+    this.check('interpret');
     const [H, W, C] = this.model.classifier.inputShape as [number, number, number];
-    checkInputBatch(OWNER, 'input', input, this.model.classifier, { finite: true });
-    const n = input.shape[0];
     const K = this.model.classifier.numClasses;
     const [ch, cw] = this.model.decoder.codeShape;
-    const out = {
-      predictedClass: new Int32Array(n),
-      probabilities: new Float32Array(n * K),
-      mask: new Float32Array(n * H * W),
-      interpretation: new Float32Array(n * H * W * C),
-      reconstruction: this.model.mode === 'reconstruction' ? new Float32Array(n * H * W * C) : null,
-      interpretationClass: new Int32Array(n),
-      codeIndices: new Int32Array(n * ch * cw),
-    };
-    for (let s = 0; s < n; s += batchSize) {
-      const b = Math.min(batchSize, n - s);
-      const r = tidyObject(() => {
-        const x = tf.slice(input, [s, 0, 0, 0], [b, -1, -1, -1]) as tf.Tensor4D;
-        const f = this.model.forward(x, false);
-        return {
-          cls: f.predictedClass,
-          probs: tf.softmax(f.inputLogits),
-          mask: f.mask,
-          interp: f.interpretation,
-          icls: this.model.interpretationClass(f),
-          idx: f.codeIndices,
-        };
-      });
-      const [cls, probs, mask, interp, icls, idx] = await Promise.all([r.cls.data(), r.probs.data(), r.mask.data(), r.interp.data(), r.icls.data(), r.idx.data()]);
-      tf.dispose([r.cls, r.probs, r.mask, r.interp, r.icls, r.idx]);
+    let n = 0;
+    let out: Omit<InterpretResult, 'batch' | 'inputShape' | 'numClasses' | 'codeShape' | 'example'> | undefined;
+    await this.inChunks(OWNER, input, options, async (r, s, count) => {
+      n = count;
+      out ??= {
+        predictedClass: new Int32Array(n),
+        probabilities: new Float32Array(n * K),
+        mask: new Float32Array(n * H * W),
+        interpretation: new Float32Array(n * H * W * C),
+        reconstruction: this.model.mode === 'reconstruction' ? new Float32Array(n * H * W * C) : null,
+        interpretationClass: new Int32Array(n),
+        codeIndices: new Int32Array(n * ch * cw),
+      };
+      const [cls, probs, mask, interp, icls, idx] = await Promise.all([r.predictedClass.data(), r.probabilities.data(), r.mask.data(), r.interpretation.data(), r.interpretationClass.data(), r.codeIndices.data()]);
+      tf.dispose(Object.values(r));
       out.predictedClass.set(cls as Int32Array, s);
       out.probabilities.set(probs as Float32Array, s * K);
       out.mask.set(mask as Float32Array, s * H * W);
@@ -238,28 +197,105 @@ export class Interpreter {
       out.reconstruction?.set(interp as Float32Array, s * H * W * C);
       out.interpretationClass.set(icls as Int32Array, s);
       out.codeIndices.set(idx as Int32Array, s * ch * cw);
-    }
-    const result: InterpretResult = {
+    });
+    const data = out as NonNullable<typeof out>;
+    return {
       batch: n,
       inputShape: [H, W, C],
       numClasses: K,
       codeShape: [ch, cw],
-      ...out,
+      ...data,
       example(i: number) {
         if (!Number.isInteger(i) || i < 0 || i >= n) throw new PiqInputError(`InterpretResult.example: 'i' must be an integer in [0, ${n}), got ${describe(i)}.`);
         const px = H * W;
         return {
-          predictedClass: out.predictedClass[i] as number,
-          probabilities: out.probabilities.subarray(i * K, (i + 1) * K),
-          mask: out.mask.subarray(i * px, (i + 1) * px),
-          interpretation: out.interpretation.subarray(i * px * C, (i + 1) * px * C),
-          reconstruction: out.reconstruction ? out.reconstruction.subarray(i * px * C, (i + 1) * px * C) : null,
-          interpretationClass: out.interpretationClass[i] as number,
-          codeIndices: out.codeIndices.subarray(i * ch * cw, (i + 1) * ch * cw),
+          predictedClass: data.predictedClass[i] as number,
+          probabilities: data.probabilities.subarray(i * K, (i + 1) * K),
+          mask: data.mask.subarray(i * px, (i + 1) * px),
+          interpretation: data.interpretation.subarray(i * px * C, (i + 1) * px * C),
+          reconstruction: data.reconstruction ? data.reconstruction.subarray(i * px * C, (i + 1) * px * C) : null,
+          interpretationClass: data.interpretationClass[i] as number,
+          codeIndices: data.codeIndices.subarray(i * ch * cw, (i + 1) * ch * cw),
         };
       },
     };
-    return result;
+  }
+
+  /**
+   * The same as {@link Interpreter.interpret}, as tensors the caller owns and disposes (for tensor
+   * pipelines: metrics, further tfjs ops), instead of plain arrays.
+   */
+  async interpretTensors(input: ClassifierInput, options: InterpretOptions = {}): Promise<InterpretTensors> {
+    const OWNER = 'Interpreter.interpretTensors';
+    this.check('interpretTensors');
+    const parts: Array<Omit<InterpretTensors, 'reconstruction'>> = [];
+    try {
+      await this.inChunks(OWNER, input, options, async (r) => {
+        parts.push(r);
+      });
+      const cat = <T extends tf.Tensor>(pick: (p: Omit<InterpretTensors, 'reconstruction'>) => T): T =>
+        (parts.length === 1 ? tf.clone(pick(parts[0] as Omit<InterpretTensors, 'reconstruction'>)) : tf.concat(parts.map(pick), 0)) as T;
+      const interpretation = cat((p) => p.interpretation);
+      return {
+        predictedClass: cat((p) => p.predictedClass),
+        probabilities: cat((p) => p.probabilities),
+        mask: cat((p) => p.mask),
+        interpretation,
+        reconstruction: this.model.mode === 'reconstruction' ? tf.clone(interpretation) : null,
+        interpretationClass: cat((p) => p.interpretationClass),
+        codeIndices: cat((p) => p.codeIndices),
+      };
+    } finally {
+      for (const p of parts) tf.dispose(Object.values(p));
+    }
+  }
+
+  /**
+   * The one forward pass of `interpret` and `interpretTensors`: converts and checks the input, then
+   * runs the model `batchSize` examples at a time and hands each chunk's tensors (the callee owns
+   * them) to `take` with the chunk's start and the batch size.
+   */
+  private async inChunks(
+    owner: string,
+    input: unknown,
+    options: InterpretOptions,
+    take: (r: Omit<InterpretTensors, 'reconstruction'>, start: number, count: number) => Promise<void>,
+  ): Promise<void> {
+    return this.track(() => this.chunks(owner, input, options, take));
+  }
+
+  private async chunks(
+    owner: string,
+    input: unknown,
+    options: InterpretOptions,
+    take: (r: Omit<InterpretTensors, 'reconstruction'>, start: number, count: number) => Promise<void>,
+  ): Promise<void> {
+    const o = optionsObject(owner, options, INTERPRET_KEYS);
+    const batchSize = positiveInt(owner, 'batchSize', o.batchSize ?? 64);
+    const range = resolveInputRange(owner, o.inputRange);
+    const [H, W] = this.model.classifier.inputShape as [number, number, number];
+    const converted = toInputBatch(owner, 'input', input, this.model.classifier.inputShape, range);
+    try {
+      const x = checkInputBatch(owner, 'input', converted.batch, this.model.classifier, { finite: true });
+      const n = x.shape[0] as number;
+      for (let s = 0; s < n; s += batchSize) {
+        const b = Math.min(batchSize, n - s);
+        const r = tidyObject(() => {
+          const f = this.model.forward(tf.slice(x, [s, 0, 0, 0], [b, -1, -1, -1]) as tf.Tensor4D, false);
+          return {
+            predictedClass: f.predictedClass as tf.Tensor1D,
+            probabilities: tf.softmax(f.inputLogits) as tf.Tensor2D,
+            mask: tf.reshape(f.mask, [b, H, W]) as tf.Tensor3D,
+            interpretation: f.interpretation as tf.Tensor4D,
+            interpretationClass: this.model.interpretationClass(f) as tf.Tensor1D,
+            codeIndices: f.codeIndices as tf.Tensor3D,
+          };
+        });
+        await take(r, s, n);
+      }
+    } finally {
+      if (converted.owned) (converted.batch as tf.Tensor).dispose();
+    }
   }
 
   /** The JSON configuration saved with the weights. */
@@ -285,13 +321,18 @@ export class Interpreter {
   /**
    * Saves the interpreter (decoder, adapter, codebook, configuration; never the classifier) to a
    * tf.io URL (`indexeddb://…`, `localstorage://…`, `downloads://…`, `file://…` after
-   * `registerFileSystemRouter()` from `piq-tfjs/node`) or any `tf.io.IOHandler`.
+   * `registerFileSystemRouter()` from `piq-tfjs/node`) or any `tf.io.IOHandler`. The weights are
+   * copied when the call starts, so a save during `fit` writes the state between two steps; a
+   * non-finite state is never saved (PiqStateError).
    */
   async save(destination: SaveDestination): Promise<tf.io.SaveResult> {
     this.check('save');
+    const OWNER = 'Interpreter.save';
     const weights = this.model.getWeights();
+    const config = this.getConfig();
     try {
-      return await writeArtifact('Interpreter.save', destination, { config: this.getConfig(), weights, generatedBy: `piq-tfjs ${VERSION}` });
+      if (!(await weightsAreFinite(weights))) throw new PiqStateError(`${OWNER}: the weights must be finite to be saved, got NaN or Infinity. Train again (fit restores the last finite state when it diverges) or load a good save.`);
+      return await writeArtifact(OWNER, destination, { config, weights, generatedBy: `piq-tfjs ${VERSION}` });
     } finally {
       tf.dispose(Object.values(weights));
     }
@@ -302,11 +343,25 @@ export class Interpreter {
     return this.disposed;
   }
 
-  /** Frees the interpreter's decoder, codebook and optimizer state (never the classifier). */
+  /**
+   * Frees the interpreter's decoder, codebook and optimizer state (never the classifier). Calls
+   * made afterwards throw PiqStateError. A `fit` or `finetune` in progress stops before its next step (it rejects
+   * with PiqStateError); an `interpret` or `save` in progress completes; the memory is freed when
+   * the last of them ends.
+   */
   dispose(): void {
     if (this.disposed) return;
+    this.disposed = true;
+    if (this.inFlight === 0) this.release();
+    else {
+      // Stops a running fit or finetune; each trainer frees its state when its run ends.
+      this.trainer?.dispose();
+      this.tuner?.dispose();
+    }
+  }
+
+  private release(): void {
     this.trainer?.dispose();
     this.model.dispose();
-    this.disposed = true;
   }
 }

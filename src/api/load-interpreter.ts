@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { toClassifierAdapter, type ClassifierLike } from '../classifier/classifier-adapter';
 import { InterpreterDecoder } from '../decoder/interpreter-decoder';
 import { PiqConfigError, PiqStateError } from '../errors';
-import { describe, shapeStr } from '../internal/checks';
+import { describe, optionKeys, optionsObject, shapeStr } from '../internal/checks';
 import { readArtifact, type SaveDestination } from '../io/artifact';
 import { lossesFromSpec } from '../losses/registry';
 import { VectorQuantizer } from '../quantizer/vector-quantizer';
@@ -27,6 +27,8 @@ export interface LoadInterpreterOptions {
   target?: Target;
 }
 
+const LOAD_KEYS = optionKeys<LoadInterpreterOptions>({ classifier: true, featureLayer: true, logitsNode: true, inputShape: true, target: true });
+
 /**
  * Loads an interpreter saved with {@link Interpreter.save}. The artifact's format version and
  * checksum are verified; the classifier must match the saved shapes (input, tapped features, classes).
@@ -44,6 +46,7 @@ export async function loadInterpreter(source: SaveDestination, options: LoadInte
   if (!options || options.classifier === undefined) {
     throw new PiqConfigError(`${OWNER}: 'options.classifier' is required (the classifier is never saved with the interpreter), got ${describe(options?.classifier)}.`);
   }
+  optionsObject(OWNER, options, LOAD_KEYS);
   const { config: raw, weights } = await readArtifact(OWNER, source);
   try {
     const config = raw as InterpreterConfig;

@@ -2,10 +2,11 @@
 // at the level of the Interpreter it wraps (it uses only the Interpreter's public surface).
 import * as tf from '@tensorflow/tfjs-core';
 import { toLogitsAdapter } from '../classifier/scoring';
-import { explainInChunks, normalizeMaps, prepareExplain } from '../baselines/common';
-import type { AttributionMethod, ExplainOptions } from '../baselines/types';
+import type { ClassifierInput } from '../classifier/image-input';
+import { explainInChunks, explainWith, normalizeMaps, readExplanation } from '../baselines/common';
+import type { AttributionMethod, ExplainOptions, ExplainResult } from '../baselines/types';
 import { PiqConfigError } from '../errors';
-import { assertLive, boolean, describe } from '../internal/checks';
+import { assertLive, boolean, describe, optionKeys, optionsObject } from '../internal/checks';
 import { isTensor } from '../internal/tensor-checks';
 import { Interpreter } from './interpreter';
 
@@ -22,6 +23,8 @@ export interface PiqAttributionOptions {
    */
   normalize?: boolean;
 }
+
+const PIQ_ATTRIBUTION_KEYS = optionKeys<PiqAttributionOptions>({ normalize: true });
 
 /**
  * Resolved {@link PiqAttributionOptions}.
@@ -62,8 +65,9 @@ const OWNER = 'PiqAttribution';
  * const interpreter = await createInterpreter({ classifier: model, featureLayer: 'features' });
  * await interpreter.fit(trainImages, { epochs: 3 });
  * const piq = new PiqAttribution(interpreter);
- * const masks = await piq.explain(testImages, { batchSize: 64 });
- * console.log(piq.name, masks.shape); // 'piq' [100, 28, 28]
+ * const r = await piq.explain(testImages, { batchSize: 64 }); // plain data
+ * console.log(piq.name, r.batch, r.maskShape); // 'piq' 100 [28, 28]
+ * const masks = await piq.explainTensors(testImages); // the same masks as a tensor, for the metrics
  * const report = await evaluateInterpretations(interpreter.classifier, testImages, masks);
  * masks.dispose();
  * ```
@@ -84,6 +88,7 @@ export class PiqAttribution implements AttributionMethod {
     if (typeof options !== 'object' || options === null) {
       throw new PiqConfigError(`${OWNER}: 'options' must be an object, got ${describe(options)}.`);
     }
+    optionsObject(OWNER, options, PIQ_ATTRIBUTION_KEYS);
     this.interpreter = interpreter;
     this.config = Object.freeze({
       normalize: boolean(OWNER, 'normalize', options.normalize ?? DEFAULT_PIQ_ATTRIBUTION_OPTIONS.normalize),
@@ -91,44 +96,53 @@ export class PiqAttribution implements AttributionMethod {
   }
 
   /**
-   * PIQ masks `[batch, height, width]` in [0, 1] for inputs `[batch, height, width, channels]`
-   * (or `[batch, height, width]` for a single-channel classifier), computed `batchSize` examples
-   * at a time.
+   * PIQ masks `[batch, height, width]` in [0, 1] as plain data (nothing to dispose), for a batch
+   * `[batch, height, width, channels]` (or `[batch, height, width]` for a single-channel
+   * classifier), one example, or pixels; computed `batchSize` examples at a time.
    */
-  async explain(inputs: tf.Tensor, options?: ExplainOptions): Promise<tf.Tensor3D> {
-    const owner = `${OWNER}.explain`;
-    assertLive(this.interpreter.isDisposed, OWNER, 'explain', 'interpreter', 'Create or load a new one and wrap it again.');
+  async explain(inputs: ClassifierInput, options?: ExplainOptions): Promise<ExplainResult> {
+    return readExplanation(this.masks(`${OWNER}.explain`, inputs, options));
+  }
+
+  /** The masks of {@link PiqAttribution.explain} as a tensor `[batch, height, width]` the caller disposes. */
+  async explainTensors(inputs: ClassifierInput, options?: ExplainOptions): Promise<tf.Tensor3D> {
+    return this.masks(`${OWNER}.explainTensors`, inputs, options);
+  }
+
+  private async masks(owner: string, inputs: ClassifierInput, options: ExplainOptions | undefined): Promise<tf.Tensor3D> {
+    assertLive(this.interpreter.isDisposed, OWNER, owner.slice(OWNER.length + 1), 'interpreter', 'Create or load a new one and wrap it again.');
     const classifier = this.interpreter.classifier;
     const model = this.interpreter.model;
     const [H, W, C] = classifier.inputShape as [number, number, number];
     // A single-channel classifier also takes [batch, height, width]: add the channel axis.
-    const expanded = isTensor(inputs) && !inputs.isDisposed && inputs.rank === 3 && C === 1 ? tf.expandDims(inputs, 3) : undefined;
+    const addChannel = (batch: unknown) =>
+      isTensor(batch) && !batch.isDisposed && batch.rank === 3 && C === 1 ? { batch: tf.expandDims(batch, 3), owned: true } : { batch, owned: false };
     const predicted: tf.Tensor[] = [];
     try {
-      const ctx = prepareExplain(owner, toLogitsAdapter(owner, classifier), expanded ?? inputs, options);
-      const masks = await explainInChunks(ctx, (x, _start, size) => {
-        const f = model.forward(x as tf.Tensor4D, false);
-        if (ctx.targets !== undefined) predicted.push(tf.keep(f.predictedClass));
-        const raw = tf.clipByValue(tf.reshape(f.mask, [size, H, W]), 0, 1) as tf.Tensor3D;
-        return this.config.normalize ? normalizeMaps(raw) : raw;
-      });
-      if (ctx.targets !== undefined) {
-        const all = tf.concat(predicted);
-        predicted.push(all);
-        const got = await all.data();
-        const bad = ctx.targets.findIndex((want, i) => want !== got[i]);
-        if (bad >= 0) {
-          masks.dispose();
-          throw new PiqConfigError(
-            `${owner}: 'target' must equal the predicted class of every example (PIQ explains only the classifier's ` +
-              `decision), got ${ctx.targets[bad]} for example ${bad}, whose predicted class is ${got[bad]}. Omit 'target'.`,
-          );
+      return await explainWith(owner, toLogitsAdapter(owner, classifier), inputs, options, async (ctx) => {
+        const masks = await explainInChunks(ctx, (x, _start, size) => {
+          const f = model.forward(x as tf.Tensor4D, false);
+          if (ctx.targets !== undefined) predicted.push(tf.keep(f.predictedClass));
+          const raw = tf.clipByValue(tf.reshape(f.mask, [size, H, W]), 0, 1) as tf.Tensor3D;
+          return this.config.normalize ? normalizeMaps(raw) : raw;
+        });
+        if (ctx.targets !== undefined) {
+          const all = tf.concat(predicted);
+          predicted.push(all);
+          const got = await all.data();
+          const bad = ctx.targets.findIndex((want, i) => want !== got[i]);
+          if (bad >= 0) {
+            masks.dispose();
+            throw new PiqConfigError(
+              `${owner}: 'target' must equal the predicted class of every example (PIQ explains only the classifier's ` +
+                `decision), got ${ctx.targets[bad]} for example ${bad}, whose predicted class is ${got[bad]}. Omit 'target'.`,
+            );
+          }
         }
-      }
-      return masks;
+        return masks;
+      }, addChannel);
     } finally {
       tf.dispose(predicted);
-      expanded?.dispose();
     }
   }
 }
@@ -145,9 +159,8 @@ export class PiqAttribution implements AttributionMethod {
  * import { createAttributionMethod, piqAttribution } from 'piq-tfjs';
  * const methods = [piqAttribution(interpreter), createAttributionMethod('saliency', interpreter.classifier)];
  * for (const m of methods) {
- *   const masks = await m.explain(images);
- *   console.log(m.name, masks.shape); // 'piq' [8, 28, 28], then 'saliency' [8, 28, 28]
- *   masks.dispose();
+ *   const r = await m.explain(images);
+ *   console.log(m.name, r.batch, r.maskShape); // 'piq' 8 [28, 28], then 'saliency' 8 [28, 28]
  * }
  * ```
  * @category Baselines

@@ -3,11 +3,12 @@
 // Computed in float64 on the CPU side (reads the tensors back), so it runs on every backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { checkFiniteArray, describe, oneOf, positiveInt, shapeStr } from '../internal/checks';
+import { checkFiniteArray, describe, oneOf, optionKeys, positiveInt, shapeStr } from '../internal/checks';
 import { makeWindow, RealDft, windowOffset } from './dft';
 import {
   LOG_POWER_EPS,
   resolveSpectrogramOptions,
+  SPECTROGRAM_KEYS,
   type SpectrogramCompression,
   type SpectrogramConfig,
   type SpectrogramOptions,
@@ -28,6 +29,8 @@ export interface InvertSpectrogramOptions extends SpectrogramOptions {
   length?: number;
 }
 
+const INVERT_KEYS = optionKeys<InvertSpectrogramOptions>({ ...spectrogramKeyFlags(), length: true });
+
 /**
  * How {@link interpretationToWaveform} turns a mask `M` and a compressed spectrogram `X` into a
  * magnitude: `'reference'` decompresses the masked spectrogram, `|Y| = expm1(M ⊙ X)` for log1p
@@ -47,6 +50,8 @@ export interface InterpretationToWaveformOptions extends InvertSpectrogramOption
   /** How the mask is applied; see {@link InterpretationAudioMode}. @defaultValue 'reference' */
   mode?: InterpretationAudioMode;
 }
+
+const TO_WAVEFORM_KEYS = optionKeys<InterpretationToWaveformOptions>({ ...spectrogramKeyFlags(), length: true, mode: true });
 
 /**
  * Defaults of {@link InterpretationToWaveformOptions} beyond the spectrogram settings.
@@ -110,8 +115,13 @@ function checkSameShape(owner: string, name: string, a: SpectrumData, refName: s
   }
 }
 
-function resolveInverse(owner: string, options: InvertSpectrogramOptions): { config: SpectrogramConfig; length: number | undefined } {
-  const config = resolveSpectrogramOptions(options, owner);
+/** The spectrogram's option names as flags, for the key lists of the options that extend them. */
+function spectrogramKeyFlags(): Record<keyof Required<SpectrogramOptions>, true> {
+  return Object.fromEntries(SPECTROGRAM_KEYS.map((k) => [k, true])) as Record<keyof Required<SpectrogramOptions>, true>;
+}
+
+function resolveInverse(owner: string, options: InvertSpectrogramOptions, keys: readonly string[]): { config: SpectrogramConfig; length: number | undefined } {
+  const config = resolveSpectrogramOptions(options, owner, keys);
   if (config.hop > config.winLength) {
     throw new PiqConfigError(
       `${owner}: 'hop' must be <= winLength (${config.winLength}) to invert (frames must overlap), got ${config.hop}.`,
@@ -214,7 +224,7 @@ function istft(
  */
 export function invertSpectrogram(magnitude: tf.Tensor, phase: tf.Tensor, options: InvertSpectrogramOptions = {}): tf.Tensor2D {
   const owner = 'invertSpectrogram';
-  const { config, length } = resolveInverse(owner, options);
+  const { config, length } = resolveInverse(owner, options, INVERT_KEYS);
   const mag = readSpectrum(owner, 'magnitude', magnitude);
   checkBins(owner, 'magnitude', mag, config);
   const ph = readSpectrum(owner, 'phase', phase);
@@ -262,7 +272,7 @@ export function interpretationToWaveform(
   options: InterpretationToWaveformOptions = {},
 ): tf.Tensor2D {
   const owner = 'interpretationToWaveform';
-  const { config, length } = resolveInverse(owner, options);
+  const { config, length } = resolveInverse(owner, options, TO_WAVEFORM_KEYS);
   const mode = oneOf(owner, 'mode', options.mode ?? DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS.mode, MODES);
   const x = readSpectrum(owner, 'logMagnitude', logMagnitude);
   checkBins(owner, 'logMagnitude', x, config);

@@ -2,7 +2,7 @@
 // sinc_interp_kaiser). Polyphase: for rational ratios with a small enough numerator the filter
 // taps of each output phase are computed once.
 import { PiqConfigError, PiqInputError } from '../errors';
-import { checkFiniteArray, describe, finiteNumber, positiveInt } from '../internal/checks';
+import { checkFiniteArray, describe, finiteNumber, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 
 /**
  * Options of {@link resample}.
@@ -17,6 +17,8 @@ export interface ResampleOptions {
   /** Kaiser window β (about 8.6 gives ~85 dB stopband attenuation). @defaultValue 8.6 */
   beta?: number;
 }
+
+const RESAMPLE_KEYS = optionKeys<ResampleOptions>({ zeroCrossings: true, rolloff: true, beta: true });
 
 /**
  * Defaults of {@link ResampleOptions}.
@@ -74,6 +76,7 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   if (options === null || typeof options !== 'object') {
     throw new PiqConfigError(`${owner}: 'options' must be an object, got ${describe(options)}.`);
   }
+  optionsObject(owner, options, RESAMPLE_KEYS);
   const d = DEFAULT_RESAMPLE_OPTIONS;
   const zeroCrossings = positiveInt(owner, 'zeroCrossings', options.zeroCrossings ?? d.zeroCrossings);
   const rolloff = finiteNumber(owner, 'rolloff', options.rolloff ?? d.rolloff, { min: 0, minExclusive: true, max: 1 });

@@ -2,7 +2,7 @@
 // one resolution, and the frame arithmetic shared by the forward and inverse transforms.
 import type * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { boolean, describe, oneOf, positiveInt } from '../internal/checks';
+import { boolean, describe, finiteNumber, oneOf, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 import { isPowerOfTwo, type SpectrogramWindow } from './dft';
 
 export type { SpectrogramWindow } from './dft';
@@ -85,7 +85,17 @@ export interface SpectrogramOptions {
    * @defaultValue 'fft'
    */
   method?: SpectrogramMethod;
+  /**
+   * The sample rate, in Hz, the settings are meant for, as presets such as
+   * {@link ESC50_SPECTROGRAM_PRESET} carry it. Informational: checked to be a positive number but
+   * not used (the spectrogram does not resample; call `resample` to bring audio to this rate).
+   * @defaultValue undefined
+   */
+  sampleRate?: number;
 }
+
+/** The keys of {@link SpectrogramOptions}. */
+export const SPECTROGRAM_KEYS = optionKeys<SpectrogramOptions>({ nFFT: true, winLength: true, hop: true, window: true, center: true, padMode: true, compression: true, method: true, sampleRate: true });
 
 /**
  * Fully resolved spectrogram settings: every {@link SpectrogramOptions} field filled in, as
@@ -164,10 +174,12 @@ export interface SpectrogramResult {
  * Fills the defaults of {@link SpectrogramOptions} with `??`, validates every field once and
  * returns the resolved {@link SpectrogramConfig}.
  */
-export function resolveSpectrogramOptions(options: SpectrogramOptions = {}, owner = 'resolveSpectrogramOptions'): SpectrogramConfig {
+export function resolveSpectrogramOptions(options: SpectrogramOptions = {}, owner = 'resolveSpectrogramOptions', keys: readonly string[] = SPECTROGRAM_KEYS): SpectrogramConfig {
   if (options === null || typeof options !== 'object') {
     throw new PiqConfigError(`${owner}: 'options' must be an object, got ${describe(options)}.`);
   }
+  optionsObject(owner, options, keys);
+  if (options.sampleRate !== undefined) finiteNumber(owner, 'sampleRate', options.sampleRate, { min: 0, minExclusive: true });
   const d = DEFAULT_SPECTROGRAM_OPTIONS;
   const nFFT = positiveInt(owner, 'nFFT', options.nFFT ?? d.nFFT);
   const winLength = positiveInt(owner, 'winLength', options.winLength ?? nFFT);

@@ -2,7 +2,7 @@
 // Reading files is the caller's job: pass bytes (fetch().arrayBuffer(), fs.readFileSync, ...).
 import * as wavefileModule from 'wavefile';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
-import { describe, oneOf, positiveInt } from '../internal/checks';
+import { describe, oneOf, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 
 // wavefile ships an ES module ("module": index.js, named export WaveFile) that bundlers pick,
 // and a UMD/CJS build ("main") that Node loads. Node's ESM loader exposes that CJS build as a
@@ -41,6 +41,8 @@ export interface EncodeWavOptions {
   /** Sample encoding. `'pcm16'` clips to [−1, 1) and rounds to 1/32768 steps. @defaultValue 'pcm16' */
   format?: WavFormat;
 }
+
+const ENCODE_WAV_KEYS = optionKeys<EncodeWavOptions>({ format: true });
 
 /**
  * Defaults of {@link EncodeWavOptions}.
@@ -195,6 +197,7 @@ export function encodeWav(samples: Float32Array | Float32Array[], sampleRate: nu
   if (options === null || typeof options !== 'object') {
     throw new PiqConfigError(`${owner}: 'options' must be an object, got ${describe(options)}.`);
   }
+  optionsObject(owner, options, ENCODE_WAV_KEYS);
   const format = oneOf(owner, 'format', options.format ?? DEFAULT_ENCODE_WAV_OPTIONS.format, FORMATS);
   const channels = samples instanceof Float32Array ? [samples] : samples;
   if (!Array.isArray(channels) || channels.length === 0 || !channels.every((c) => c instanceof Float32Array)) {

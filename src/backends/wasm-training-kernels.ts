@@ -20,6 +20,7 @@ import type {
   TensorInfo,
   UnsortedSegmentSumAttrs,
 } from '@tensorflow/tfjs-core';
+import { filterGradientNarrow, phaseSubFilter, preferNarrowFilterGradient } from './wasm-fast-paths';
 
 type Shape4 = [number, number, number, number];
 
@@ -137,6 +138,9 @@ export const conv2DBackpropFilterKernel: KernelFunc = ({ inputs, backend, attrs 
     // The padded input must span exactly fh + (ho-1)*sh rows (and likewise columns).
     const needH = fh + (ho - 1) * sh;
     const needW = fw + (wo - 1) * sw;
+    if (sh === 1 && sw === 1 && preferNarrowFilterGradient(x.shape[3], dy.shape[3])) {
+      return filterGradientNarrow(padOrCrop4d(x, padInfo.top, needH - h - padInfo.top, padInfo.left, needW - w - padInfo.left), dy, fh, fw);
+    }
     const xt = tf.transpose(x, [3, 1, 2, 0]); // [Cin, H, W, N]
     const xp = padOrCrop4d(xt, padInfo.top, needH - h - padInfo.top, padInfo.left, needW - w - padInfo.left);
     const dyt = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Cout]
@@ -279,12 +283,7 @@ export const conv2DBackpropInputKernel: KernelFunc = ({ inputs, backend, attrs }
     const ay = phaseAxis(h, fh, sh, padInfo.top, ho);
     const ax = phaseAxis(w, fw, sw, padInfo.left, wo);
     // Sub-filters: F[u, v, co, (py, px, ci)] = W[py + sH·(tH−1−u), px + sW·(tW−1−v), ci, co], 0 past the filter.
-    let wp: tf.Tensor = filter;
-    if (ay.taps * sh > fh || ax.taps * sw > fw) {
-      wp = tf.pad(filter, [[0, ay.taps * sh - fh], [0, ax.taps * sw - fw], [0, 0], [0, 0]]);
-    }
-    const w6 = tf.reverse(tf.reshape(wp, [ay.taps, sh, ax.taps, sw, ci, co]), [0, 2]);
-    const sub = tf.reshape<tf.Rank.R4>(tf.transpose(w6, [0, 2, 5, 1, 3, 4]), [ay.taps, ax.taps, co, sh * sw * ci]);
+    const sub = phaseSubFilter(filter, ay.taps, ax.taps, sh, sw);
     const dyp = padOrCrop4d(dy, ay.padBefore, ay.padAfter, ax.padBefore, ax.padAfter);
     const z = tf.conv2d(dyp, sub, 1, 'valid'); // [N, Qh, Qw, sH·sW·Cin]
     const [, qh, qw] = z.shape;

@@ -2,10 +2,11 @@
 // baseline attribution methods. Not part of the public API.
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
-import { shapeStr } from '../internal/checks';
+import { describe, optionsObject, shapeStr } from '../internal/checks';
+import { resolveInputRange, toInputBatch } from '../classifier/image-input';
 import { prepareScoring, type ScoringContext } from '../classifier/scoring';
 import type { LogitsAdapter } from '../classifier/types';
-import { DEFAULT_EXPLAIN_OPTIONS, type ExplainOptions } from './types';
+import { DEFAULT_EXPLAIN_OPTIONS, EXPLAIN_KEYS, type ExplainOptions, type ExplainResult } from './types';
 
 /** Validated arguments of one `explain` call. */
 export type ExplainContext = ScoringContext;
@@ -26,6 +27,52 @@ export function prepareExplain(
     );
   }
   return ctx;
+}
+
+/**
+ * The frame of every `explain` / `explainTensors`: checks the options, turns one example or pixels
+ * into a batch, validates it ({@link prepareExplain}), runs `compute` and disposes what it created.
+ * `reshape` may adapt the batch further (PIQ adds a missing channel axis).
+ */
+export async function explainWith(
+  owner: string,
+  classifier: LogitsAdapter,
+  inputs: unknown,
+  options: ExplainOptions | undefined,
+  compute: (ctx: ExplainContext) => Promise<tf.Tensor3D>,
+  reshape?: (batch: unknown) => { batch: unknown; owned: boolean },
+): Promise<tf.Tensor3D> {
+  const o = optionsObject(owner, options, EXPLAIN_KEYS);
+  const range = resolveInputRange(owner, o.inputRange);
+  const converted = toInputBatch(owner, 'inputs', inputs, classifier.inputShape, range);
+  const extra = reshape?.(converted.batch);
+  try {
+    return await compute(prepareExplain(owner, classifier, extra?.batch ?? converted.batch, o));
+  } finally {
+    if (converted.owned) (converted.batch as tf.Tensor).dispose();
+    if (extra?.owned) (extra.batch as tf.Tensor).dispose();
+  }
+}
+
+/** Reads masks `[batch, height, width]` back into an {@link ExplainResult} and disposes them. */
+export async function readExplanation(masks: Promise<tf.Tensor3D>): Promise<ExplainResult> {
+  const t = await masks;
+  let mask: Float32Array;
+  try {
+    mask = (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+  const [batch, height, width] = t.shape;
+  return {
+    batch,
+    maskShape: [height, width],
+    mask,
+    example(i: number) {
+      if (!Number.isInteger(i) || i < 0 || i >= batch) throw new PiqInputError(`ExplainResult.example: 'i' must be an integer in [0, ${batch}), got ${describe(i)}.`);
+      return { mask: mask.subarray(i * height * width, (i + 1) * height * width) };
+    },
+  };
 }
 
 /** One-hot `[size, numClasses]` float rows selecting each example's class of a chunk. */

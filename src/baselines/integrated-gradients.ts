@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkReferenceInput } from '../classifier/input-check';
 import { prepareScoring, toLogitsAdapter } from '../classifier/scoring';
-import type { LogitsAdapter, ScoringClassifier } from '../classifier/types';
-import { finiteNumber, positiveInt } from '../internal/checks';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
+import type { LogitsAdapter } from '../classifier/types';
+import { finiteNumber, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 import { floatTensor } from '../internal/tensor-checks';
-import { explainInChunks, normalizeMaps, prepareExplain, reduceChannels, targetGradient, targetOneHot } from './common';
-import { DEFAULT_EXPLAIN_OPTIONS, type AttributionMethod, type ExplainOptions } from './types';
+import type { ClassifierInput } from '../classifier/image-input';
+import { explainInChunks, explainWith, normalizeMaps, readExplanation, reduceChannels, targetGradient, targetOneHot } from './common';
+import { DEFAULT_EXPLAIN_OPTIONS, type AttributionMethod, type ExplainOptions, type ExplainResult } from './types';
 
 /**
  * Options of {@link IntegratedGradients} and {@link integratedGradients}.
@@ -25,6 +27,9 @@ export interface IntegratedGradientsOptions {
   steps?: number;
 }
 
+const IG_KEYS = optionKeys<IntegratedGradientsOptions>({ baseline: true, steps: true });
+const IG_FUNCTION_KEYS = optionKeys<IntegratedGradientsOptions & Omit<ExplainOptions, 'inputRange'>>({ baseline: true, steps: true, target: true, batchSize: true });
+
 /**
  * Defaults of {@link IntegratedGradientsOptions}.
  */
@@ -38,7 +43,8 @@ interface IgConfig {
   steps: number;
 }
 
-function resolveIgConfig(owner: string, options: IntegratedGradientsOptions | undefined): IgConfig {
+function resolveIgConfig(owner: string, options: IntegratedGradientsOptions | undefined, keys: readonly string[] = IG_KEYS): IgConfig {
+  optionsObject(owner, options, keys);
   const steps = positiveInt(owner, 'steps', options?.steps ?? DEFAULT_INTEGRATED_GRADIENTS_OPTIONS.steps);
   const baseline = options?.baseline ?? DEFAULT_INTEGRATED_GRADIENTS_OPTIONS.baseline;
   if (typeof baseline === 'number') return { steps, baseline: finiteNumber(owner, 'baseline', baseline) };
@@ -110,7 +116,7 @@ export async function integratedGradients(
   const owner = 'integratedGradients';
   const resolved = toLogitsAdapter(owner, classifier);
   const ctx = prepareScoring(owner, resolved, inputs, options, DEFAULT_EXPLAIN_OPTIONS.batchSize);
-  const config = resolveIgConfig(owner, options);
+  const config = resolveIgConfig(owner, options, IG_FUNCTION_KEYS);
   checkBaseline(owner, config.baseline, ctx.inputs);
   return explainInChunks<tf.Tensor>(ctx, (chunk, start, size) => {
     const oneHot = targetOneHot(ctx, start, size, () => resolved.logits(chunk));
@@ -129,8 +135,8 @@ export async function integratedGradients(
  * import { IntegratedGradients } from 'piq-tfjs';
  * const w = tf.tensor4d([2, -1, 0], [1, 1, 3, 1]);
  * const classifier = (x: tf.Tensor) => tf.reshape(tf.sum(tf.mul(x, w), [1, 2, 3]), [-1, 1]);
- * const masks = await new IntegratedGradients(classifier, { steps: 8 }).explain(tf.ones([1, 1, 3, 1]));
- * console.log(Array.from(masks.dataSync())); // [1, 0.5, 0]  (|w ⊙ (x − 0)|, normalised)
+ * const r = await new IntegratedGradients(classifier, { steps: 8 }).explain(tf.ones([1, 1, 3, 1]));
+ * console.log(Array.from(r.mask)); // [1, 0.5, 0]  (|w ⊙ (x − 0)|, normalised)
  * ```
  * @category Baselines
  */
@@ -149,17 +155,26 @@ export class IntegratedGradients implements AttributionMethod {
     this.config = Object.freeze(resolveIgConfig('IntegratedGradients', options));
   }
 
-  /** Integrated-gradients masks `[batch, height, width]` in [0, 1] for inputs `[batch, height, width(, channels)]`. */
-  async explain(inputs: tf.Tensor, options?: ExplainOptions): Promise<tf.Tensor3D> {
-    const owner = 'IntegratedGradients.explain';
-    const ctx = prepareExplain(owner, this.classifier, inputs, options);
-    checkBaseline(owner, this.config.baseline, ctx.inputs);
-    const logits = this.classifier.logits;
-    const { baseline, steps } = this.config;
-    return explainInChunks(ctx, (x, start, size) => {
-      const oneHot = targetOneHot(ctx, start, size, () => logits(x));
-      const attr = igChunk(logits, x, oneHot, baseline, ctx.inputs.rank, start, steps);
-      return normalizeMaps(tf.abs(reduceChannels(attr, 'sum')));
+  /** Integrated-gradients masks `[batch, height, width]` in [0, 1] for a batch, one example or pixels, as plain data (nothing to dispose). */
+  async explain(inputs: ClassifierInput, options?: ExplainOptions): Promise<ExplainResult> {
+    return readExplanation(this.masks('IntegratedGradients.explain', inputs, options));
+  }
+
+  /** The masks of {@link IntegratedGradients.explain} as a tensor `[batch, height, width]` the caller disposes. */
+  async explainTensors(inputs: ClassifierInput, options?: ExplainOptions): Promise<tf.Tensor3D> {
+    return this.masks('IntegratedGradients.explainTensors', inputs, options);
+  }
+
+  private masks(owner: string, inputs: ClassifierInput, options: ExplainOptions | undefined): Promise<tf.Tensor3D> {
+    return explainWith(owner, this.classifier, inputs, options, async (ctx) => {
+      checkBaseline(owner, this.config.baseline, ctx.inputs);
+      const logits = this.classifier.logits;
+      const { baseline, steps } = this.config;
+      return explainInChunks(ctx, (x, start, size) => {
+        const oneHot = targetOneHot(ctx, start, size, () => logits(x));
+        const attr = igChunk(logits, x, oneHot, baseline, ctx.inputs.rank, start, steps);
+        return normalizeMaps(tf.abs(reduceChannels(attr, 'sum')));
+      });
     });
   }
 }

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { PiqConfigError } from '../errors';
-import { describe, shapeStr } from '../internal/checks';
+import { describe, optionKeys, optionsObject, shapeStr } from '../internal/checks';
 import { checkFeatureBatch, checkInputBatch, type InputBatchChecks } from './input-check';
-import { isClassifierAdapter, type ClassifierAdapter, type ClassifierOutputs } from './types';
+import { isClassifierAdapter, type ClassifierAdapter, type ClassifierOutputs, type LogitsAdapter, type LogitsFunction } from './types';
 
 /**
  * How to read a classifier's output: raw `'logits'`, `'probabilities'` (a softmax output, turned
@@ -58,21 +58,33 @@ export interface ClassifierAdapterOptions {
   outputKind?: ClassifierOutputKind;
 }
 
+const ADAPTER_KEYS = optionKeys<ClassifierAdapterOptions>({ featureLayer: true, logitsNode: true, inputShape: true, outputKind: true });
+
 /**
  * Anything {@link toClassifierAdapter} accepts as a classifier.
  * @category Classifier
  */
 export type ClassifierLike = tfl.LayersModel | GraphModelLike | ClassifierFunction | ClassifierAdapter;
 
+/**
+ * What metrics and attribution methods accept as the classifier: everything
+ * {@link createInterpreter} accepts (a `tf.LayersModel`, a `tf.GraphModel`, a function returning
+ * `{ features, logits }`, a {@link ClassifierAdapter}) and a plain logits function `(x) => logits`.
+ * Grad-CAM needs the classifier split at the tapped layer (a `head`): a LayersModel with a spatial
+ * layer is split by itself; GraphModels and functions cannot be.
+ * @category Classifier
+ */
+export type ScoringClassifier = ClassifierLike | LogitsFunction;
+
 const OWNER = 'toClassifierAdapter';
 /** The adapter checks shapes only: dtype, empty batches and values are the caller's (tfjs models accept int inputs). */
 const RUN_CHECKS: InputBatchChecks = { float32: false, nonEmpty: false };
 
-function isLayersModel(c: unknown): c is tfl.LayersModel {
+export function isLayersModel(c: unknown): c is tfl.LayersModel {
   return c instanceof tfl.LayersModel;
 }
 
-function isGraphModel(c: unknown): c is GraphModelLike {
+export function isGraphModel(c: unknown): c is GraphModelLike {
   return (
     typeof c === 'object' &&
     c !== null &&
@@ -196,10 +208,7 @@ function fromLayersModel(model: tfl.LayersModel, opts: ClassifierAdapterOptions)
   if (outShape.length !== 2 || typeof numClasses !== 'number') {
     throw new PiqConfigError(`${OWNER}: 'classifier' must output [batch, numClasses], got output shape ${JSON.stringify(outShape)}.`);
   }
-  const last = (model.outputs[0] as tfl.SymbolicTensor).sourceLayer;
-  const endsInSoftmax = (last.getConfig() as { activation?: unknown }).activation === 'softmax' || last.getClassName() === 'Softmax';
-  const kind = opts.outputKind ?? 'auto';
-  const probabilities = kind === 'probabilities' || (kind === 'auto' && endsInSoftmax);
+  const probabilities = readsProbabilities(model, opts.outputKind);
   // A second view over the same layers: shares weights, trains nothing, is never disposed by us
   // (disposing it would dispose the user's weights).
   const tapped = tfl.model({ inputs: model.inputs, outputs: [tap.output as tfl.SymbolicTensor, model.outputs[0] as tfl.SymbolicTensor] });
@@ -227,6 +236,36 @@ function fromLayersModel(model: tfl.LayersModel, opts: ClassifierAdapterOptions)
           return tf.tidy(() => toLogits(headFn(f), probabilities));
         }
       : undefined,
+  };
+}
+
+/** Whether a LayersModel's output is read as probabilities (see {@link ClassifierOutputKind}). */
+function readsProbabilities(model: tfl.LayersModel, kind: ClassifierOutputKind = 'auto'): boolean {
+  const last = (model.outputs[0] as tfl.SymbolicTensor).sourceLayer;
+  const endsInSoftmax = (last.getConfig() as { activation?: unknown }).activation === 'softmax' || last.getClassName() === 'Softmax';
+  return kind === 'probabilities' || (kind === 'auto' && endsInSoftmax);
+}
+
+/**
+ * A model as metrics and baselines see it: the full adapter of {@link toClassifierAdapter} when the
+ * model can be tapped (a LayersModel with a spatial layer), else its logits alone (a LayersModel
+ * without one, a GraphModel, whose feature node only the caller can name).
+ */
+export function modelScoringAdapter(model: tfl.LayersModel | GraphModelLike): ClassifierAdapter | LogitsAdapter {
+  if (isLayersModel(model)) {
+    if (model.inputs.length === 1 && model.outputs.length === 1 && spatialLayers(model).length === 0) {
+      const probabilities = readsProbabilities(model);
+      return { logits: (x) => tf.tidy(() => toLogits(model.apply(x, { training: false }) as tf.Tensor, probabilities)) };
+    }
+    return fromLayersModel(model, {});
+  }
+  const logitsNode = model.outputNodes[0];
+  if (logitsNode === undefined) throw new PiqConfigError(`${OWNER}: 'classifier' must be a GraphModel with an output node, got one with none.`);
+  const shape = model.inputs[0]?.shape?.slice(1);
+  const known = shape !== undefined && shape.every((d) => d > 0);
+  return {
+    ...(known ? { inputShape: shape } : {}),
+    logits: (x) => tf.tidy(() => toLogits(model.execute(x, logitsNode) as tf.Tensor, false)),
   };
 }
 
@@ -327,6 +366,7 @@ function probeAdapter(inputShape: number[], fn: (x: tf.Tensor) => { features: tf
  * @category Classifier
  */
 export function toClassifierAdapter(classifier: ClassifierLike, options: ClassifierAdapterOptions = {}): ClassifierAdapter {
+  optionsObject(OWNER, options, ADAPTER_KEYS);
   if (options.outputKind !== undefined && !['auto', 'logits', 'probabilities'].includes(options.outputKind)) {
     throw new PiqConfigError(`${OWNER}: 'outputKind' must be one of 'auto', 'logits', 'probabilities', got ${describe(options.outputKind)}.`);
   }

@@ -4,7 +4,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
 import { describe, shapeStr } from '../internal/checks';
-import { allFinite, floatTensor, isTensor } from '../internal/tensor-checks';
+import { allFinite, firstNonFiniteExample, floatTensor, isTensor } from '../internal/tensor-checks';
 import type { ClassifierAdapter } from './types';
 
 /** What {@link checkInputBatch} verifies beyond "a live tensor of the classifier's input shape". */
@@ -51,6 +51,15 @@ export function checkInputBatch(
     throw new PiqInputError(`${owner}: ${label} must contain only finite values, got NaN or Infinity. Clean the input first.`);
   }
   return value;
+}
+
+/**
+ * Refuses a batch holding NaN or ±Infinity, naming the first such example (one asynchronous
+ * read-back of one flag per example). `where` says which batch it is (e.g. `of batch 3 of epoch 0`).
+ */
+export async function checkFiniteExamples(owner: string, label: string, x: tf.Tensor, where = '', fix = 'Clean the data first.'): Promise<void> {
+  const i = await firstNonFiniteExample(x);
+  if (i >= 0) throw new PiqInputError(`${owner}: ${label} must contain only finite values, got NaN or Infinity in example ${i}${where} (0-based). ${fix}`);
 }
 
 /** Validates a feature map `[batch, ...featureShape]` (Grad-CAM's head input). */

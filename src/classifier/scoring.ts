@@ -5,12 +5,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
 import { describe, positiveInt, shapeStr } from '../internal/checks';
 import { isTensor } from '../internal/tensor-checks';
+import { isGraphModel, isLayersModel, modelScoringAdapter } from './classifier-adapter';
 import { checkInputBatch } from './input-check';
 import { isClassifierAdapter, type LogitsAdapter } from './types';
 
 /**
- * Normalises a classifier argument (a ClassifierAdapter or a logits function) to a
- * {@link LogitsAdapter} whose `logits` checks the returned shape and casts to float32.
+ * Normalises a classifier argument (a LayersModel, a GraphModel, a ClassifierAdapter, a function
+ * returning logits or `{ features, logits }`) to a {@link LogitsAdapter} whose `logits` checks the
+ * returned shape and casts to float32.
  */
 export function toLogitsAdapter(owner: string, classifier: unknown): LogitsAdapter {
   const checked = (raw: (x: tf.Tensor) => tf.Tensor) => (x: tf.Tensor): tf.Tensor2D => {
@@ -23,7 +25,16 @@ export function toLogitsAdapter(owner: string, classifier: unknown): LogitsAdapt
     }
     return out.dtype === 'float32' ? (out as tf.Tensor2D) : (tf.cast(out, 'float32') as tf.Tensor2D);
   };
-  if (typeof classifier === 'function') return { logits: checked(classifier as (x: tf.Tensor) => tf.Tensor) };
+  if (isLayersModel(classifier) || isGraphModel(classifier)) {
+    const view = modelScoringAdapter(classifier);
+    if (!isClassifierAdapter(view)) return { ...view, logits: checked(view.logits) };
+    classifier = view;
+  }
+  if (typeof classifier === 'function') {
+    const fn = classifier as (x: tf.Tensor) => unknown;
+    // A logits function, or a function classifier as createInterpreter takes it ({ features, logits }).
+    return { logits: checked((x) => tf.tidy(() => logitsOf(fn(x)) as tf.Tensor)) };
+  }
   if (isClassifierAdapter(classifier)) {
     // Methods are called on the adapter itself (it may be a class instance using `this`).
     const c = classifier;
@@ -39,9 +50,14 @@ export function toLogitsAdapter(owner: string, classifier: unknown): LogitsAdapt
     };
   }
   throw new PiqConfigError(
-    `${owner}: 'classifier' must be a ClassifierAdapter or a function (x) => logits, got ${describe(classifier)}. ` +
-      'Wrap a model with toClassifierAdapter(model) or pass (x) => model.predict(x).',
+    `${owner}: 'classifier' must be a tf.LayersModel, a tf.GraphModel, a ClassifierAdapter or a function (x) => logits, got ${describe(classifier)}.`,
   );
+}
+
+/** The logits tensor of what a classifier function returned (itself, or its `logits` field); anything else as is, for the shape check. */
+function logitsOf(out: unknown): unknown {
+  if (!isTensor(out) && typeof out === 'object' && out !== null && isTensor((out as { logits?: unknown }).logits)) return (out as { logits: tf.Tensor }).logits;
+  return out;
 }
 
 /** Validated arguments of one metric or attribution call. */

@@ -48,13 +48,6 @@ export interface ClassifierAdapter {
 export type LogitsFunction = (x: tf.Tensor) => tf.Tensor;
 
 /**
- * What metrics and baselines accept as the classifier: a {@link ClassifierAdapter} or a plain
- * logits function (logits, not probabilities: metrics apply softmax themselves).
- * @category Classifier
- */
-export type ScoringClassifier = ClassifierAdapter | LogitsFunction;
-
-/**
  * Internal: the one adapter concept as scoring code sees it. A {@link ClassifierAdapter} is used
  * whole; a logits function is an adapter that knows only `logits` (no shapes, no features).
  */

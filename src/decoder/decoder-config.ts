@@ -1,7 +1,7 @@
 // Options and resolved configuration of the InterpreterDecoder, and the shape arithmetic that
 // decides its architecture (code grid, up-sampling stages).
 import { PiqConfigError } from '../errors';
-import { boolean, describe, oneOf, positiveInt, shapeStr } from '../internal/checks';
+import { boolean, describe, oneOf, positiveInt, shapeStr, optionKeys, optionsObject } from '../internal/checks';
 import { checkReferenceGeometry, isReferencePreset, referenceCodeGrid, type ReferencePreset } from './reference-presets';
 
 /**
@@ -81,6 +81,19 @@ export interface InterpreterDecoderOptions {
   seed?: number;
 }
 
+const DECODER_KEYS = optionKeys<InterpreterDecoderOptions>({
+  featureShape: true,
+  outputShape: true,
+  preset: true,
+  codeDim: true,
+  adapter: true,
+  downsample: true,
+  channels: true,
+  minChannels: true,
+  norm: true,
+  seed: true,
+});
+
 /**
  * The resolved, JSON-serialisable configuration of an {@link InterpreterDecoder}.
  * @category Decoder
@@ -126,6 +139,7 @@ export function resolveInterpreterDecoderConfig(options: InterpreterDecoderOptio
   if (typeof options !== 'object' || options === null) {
     throw new PiqConfigError(`${OWNER}: 'options' must be an object, got ${describe(options)}.`);
   }
+  optionsObject(OWNER, options, DECODER_KEYS);
   const featureShape = shape3('featureShape', options.featureShape);
   const outputShape = shape3('outputShape', options.outputShape);
   const preset = oneOf(OWNER, 'preset', options.preset ?? DEFAULT_INTERPRETER_DECODER.preset, ['image', 'spectrogram', 'reference-mnist', 'reference-audio'] as const);

@@ -225,14 +225,16 @@ export class InterpreterDecoder {
     if (config.customDecoderTopology) {
       throw new PiqConfigError(`${OWNER}.fromConfig: a custom decoder topology must be restored with InterpreterDecoder.fromConfigAsync.`);
     }
-    return new InterpreterDecoder(config);
+    const { customDecoderTopology: _none, ...options } = config;
+    return new InterpreterDecoder(options);
   }
 
   /** Rebuilds a decoder from its configuration, including a user-supplied decoder topology. */
   static async fromConfigAsync(config: InterpreterDecoderConfig): Promise<InterpreterDecoder> {
-    if (!config.customDecoderTopology) return new InterpreterDecoder(config);
-    const model = await tfl.models.modelFromJSON({ modelTopology: config.customDecoderTopology as never });
-    return new InterpreterDecoder(config, model);
+    const { customDecoderTopology: topology, ...options } = config;
+    if (!topology) return new InterpreterDecoder(options);
+    const model = await tfl.models.modelFromJSON({ modelTopology: topology as never });
+    return new InterpreterDecoder(options, model);
   }
 
   /** Whether {@link InterpreterDecoder.dispose} was called. */

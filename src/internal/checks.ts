@@ -84,20 +84,72 @@ export function boolean(owner: string, name: string, value: unknown): boolean {
 }
 
 /** One of a list of names (PiqConfigError listing the choices otherwise). */
-export function oneOf<T extends string>(owner: string, name: string, value: unknown, choices: readonly T[]): T {
-  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+export function oneOf<T extends string | number>(owner: string, name: string, value: unknown, choices: readonly T[]): T {
+  if ((typeof value !== 'string' && typeof value !== 'number') || !(choices as readonly unknown[]).includes(value)) {
     throw new PiqConfigError(
-      `${owner}: '${name}' must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(value)}.`,
+      `${owner}: '${name}' must be one of ${choices.map((c) => (typeof c === 'string' ? `'${c}'` : String(c))).join(', ')}, got ${describe(value)}.`,
     );
   }
   return value as T;
 }
 
-/** Options must be an object (or undefined, read as `{}`). */
-export function optionsObject<T extends object>(owner: string, value: T | undefined): Partial<T> {
+/**
+ * The option names of an options interface `T`, written once next to it. The compiler checks the
+ * list against the interface: a missing or extra name is a type error, so the list cannot drift.
+ */
+export function optionKeys<T extends object>(keys: { readonly [K in keyof Required<T>]: true }): readonly string[] {
+  return Object.freeze(Object.keys(keys));
+}
+
+/** Edit distance (optimal string alignment: insertions, deletions, substitutions, transpositions), case-insensitive. */
+export function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) => Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= s.length; i++) {
+    for (let j = 1; j <= t.length; j++) {
+      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+      const row = d[i] as number[];
+      const prev = d[i - 1] as number[];
+      let v = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) v = Math.min(v, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      row[j] = v;
+    }
+  }
+  return (d[s.length] as number[])[t.length] as number;
+}
+
+/**
+ * The known name closest to `name`, when it is close enough to be a typo: an edit distance of at
+ * most 2 (1 for names of up to 4 characters), or equal ignoring case. Undefined otherwise.
+ */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  const limit = name.length <= 4 ? 1 : 2;
+  let best: { key: string; distance: number } | undefined;
+  for (const key of known) {
+    const distance = editDistance(name, key);
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { key, distance };
+  }
+  return best?.key;
+}
+
+/**
+ * The one check of an options object at a public boundary: `value` must be a plain object (or
+ * undefined, read as `{}`) whose keys are all among `known`. An unknown key (a typo silently
+ * ignored would train or draw with a default the caller did not ask for) throws PiqConfigError
+ * naming it and the closest known option: `Trainer.fit: 'options' must have only known keys, got
+ * 'epoch'. Did you mean 'epochs'?`.
+ */
+export function optionsObject<T extends object>(owner: string, value: T | undefined, known: readonly string[], name = 'options'): Partial<T> {
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new PiqConfigError(`${owner}: 'options' must be an object, got ${describe(value)}.`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || tensorLike(value)) {
+    throw new PiqConfigError(`${owner}: '${name}' must be an object, got ${describe(value)}.`);
+  }
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const near = closestName(key, known);
+    const hint = near !== undefined ? `Did you mean '${near}'?` : `Known keys: ${known.map((k) => `'${k}'`).join(', ') || '(none)'}.`;
+    throw new PiqConfigError(`${owner}: '${name}' must have only known keys, got '${key}'. ${hint}`);
   }
   return value;
 }

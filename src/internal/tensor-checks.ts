@@ -43,6 +43,32 @@ export function allFinite(t: tf.Tensor): boolean {
   return tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0]) === 1;
 }
 
+/** Examples checked per read-back by {@link firstNonFiniteExample}: bounds the temporary memory. */
+const FINITE_CHUNK = 4096;
+
+/** One flag per example of a batch (axis 0), true where every value is finite (call inside a tidy). */
+function exampleFiniteFlags(t: tf.Tensor, start: number, size: number): tf.Tensor {
+  const part = start === 0 && size === t.shape[0] ? t : tf.slice(t, start, size);
+  return tf.all(tf.isFinite(tf.reshape(part, [size, -1])), 1);
+}
+
+/**
+ * Index (along axis 0) of the first example holding NaN or ±Infinity, or -1 when all are finite.
+ * Reads back one flag per example, asynchronously, a chunk of examples at a time.
+ */
+export async function firstNonFiniteExample(t: tf.Tensor): Promise<number> {
+  const n = t.shape[0] ?? 0;
+  for (let s = 0; s < n; s += FINITE_CHUNK) {
+    const size = Math.min(FINITE_CHUNK, n - s);
+    const flags = tf.tidy(() => exampleFiniteFlags(t, s, size));
+    const v = await flags.data();
+    flags.dispose();
+    const i = v.indexOf(0);
+    if (i >= 0) return s + i;
+  }
+  return -1;
+}
+
 /** Throws if a float tensor holds NaN or ±Infinity. Reads one scalar back (synchronous). */
 export function assertFinite(owner: string, name: string, t: tf.Tensor): void {
   if (!allFinite(t)) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe, finiteNumber, oneOf } from '../internal/checks';
+import { describe, finiteNumber, oneOf, optionKeys, optionsObject } from '../internal/checks';
 import type { Loss, LossContext } from './types';
 
 /** Mean binary cross-entropy of logits `z` against targets `t` in [0, 1], in the stable form max(z,0) − z·t + log(1 + e^−|z|). */
@@ -32,6 +32,8 @@ export interface ReconstructionLossOptions {
   kind?: 'bce' | 'mse' | 'l1';
 }
 
+const RECONSTRUCTION_KEYS = optionKeys<ReconstructionLossOptions>({ kind: true });
+
 /**
  * Default values of the optional {@link ReconstructionLossOptions} fields.
  */
@@ -50,7 +52,7 @@ export const DEFAULT_RECONSTRUCTION_LOSS_OPTIONS = Object.freeze({ kind: 'bce' a
  * @category Losses
  */
 export function reconstructionLoss(options: ReconstructionLossOptions = {}): Loss {
-  const kind = oneOf('reconstructionLoss', 'kind', options.kind ?? DEFAULT_RECONSTRUCTION_LOSS_OPTIONS.kind, ['bce', 'mse', 'l1'] as const);
+  const kind = oneOf('reconstructionLoss', 'kind', optionsObject('reconstructionLoss', options, RECONSTRUCTION_KEYS).kind ?? DEFAULT_RECONSTRUCTION_LOSS_OPTIONS.kind, ['bce', 'mse', 'l1'] as const);
   return {
     name: 'reconstruction',
     getConfig: () => ({ kind }),
@@ -77,6 +79,8 @@ export interface MaskTargetLossOptions {
   kind?: 'bce' | 'dice';
 }
 
+const MASK_TARGET_KEYS = optionKeys<MaskTargetLossOptions>({ kind: true });
+
 /**
  * Default values of the optional {@link MaskTargetLossOptions} fields.
  */
@@ -92,7 +96,7 @@ export const DEFAULT_MASK_TARGET_LOSS_OPTIONS = Object.freeze({ kind: 'bce' as '
  * @category Losses
  */
 export function maskTargetLoss(options: MaskTargetLossOptions = {}): Loss {
-  const kind = oneOf('maskTargetLoss', 'kind', options.kind ?? DEFAULT_MASK_TARGET_LOSS_OPTIONS.kind, ['bce', 'dice'] as const);
+  const kind = oneOf('maskTargetLoss', 'kind', optionsObject('maskTargetLoss', options, MASK_TARGET_KEYS).kind ?? DEFAULT_MASK_TARGET_LOSS_OPTIONS.kind, ['bce', 'dice'] as const);
   return {
     name: 'maskTarget',
     getConfig: () => ({ kind }),
@@ -207,6 +211,8 @@ export interface LmacLossOptions {
   sparsity?: number;
 }
 
+const LMAC_KEYS = optionKeys<LmacLossOptions>({ maskIn: true, maskOut: true, sparsity: true });
+
 /**
  * Default values of the optional {@link LmacLossOptions} fields (the L-MAC weights).
  */
@@ -229,6 +235,7 @@ export const DEFAULT_LMAC_LOSS_OPTIONS = Object.freeze({ maskIn: 4, maskOut: 0.2
  * @category Losses
  */
 export function lmacLoss(options: LmacLossOptions = {}): Loss {
+  optionsObject('lmacLoss', options, LMAC_KEYS);
   const maskIn = finiteNumber('lmacLoss', 'maskIn', options.maskIn ?? DEFAULT_LMAC_LOSS_OPTIONS.maskIn);
   const maskOut = finiteNumber('lmacLoss', 'maskOut', options.maskOut ?? DEFAULT_LMAC_LOSS_OPTIONS.maskOut);
   const sparsity = finiteNumber('lmacLoss', 'sparsity', options.sparsity ?? DEFAULT_LMAC_LOSS_OPTIONS.sparsity);

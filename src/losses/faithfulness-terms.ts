@@ -3,7 +3,7 @@
 // L-MAC-style terms (arXiv 2403.13086) over PIQ's quantized decoder.
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { oneOf } from '../internal/checks';
+import { oneOf, optionKeys, optionsObject } from '../internal/checks';
 import { crossEntropyWithClass } from './builtin';
 import type { Loss, LossContext } from './types';
 
@@ -52,6 +52,8 @@ function logNotClass(logits: tf.Tensor2D, cls: tf.Tensor1D, numClasses: number):
   });
 }
 
+const FAITHFULNESS_TERM_KEYS = optionKeys<FaithfulnessTermOptions>({ term: true });
+
 /**
  * One classifier-in-the-loop term on the decoded mask M (see {@link FaithfulnessTermKind}), with c the
  * classifier's decision on x. Differentiable through the frozen classifier into the decoder (the
@@ -73,7 +75,7 @@ function logNotClass(logits: tf.Tensor2D, cls: tf.Tensor1D, numClasses: number):
  */
 export function faithfulnessTerm(options: FaithfulnessTermOptions): Loss {
   const owner = 'faithfulnessTerm';
-  const term = oneOf(owner, 'term', (options as FaithfulnessTermOptions | undefined)?.term, ['keep', 'remove', 'sparsity'] as const);
+  const term = oneOf(owner, 'term', optionsObject(owner, options, FAITHFULNESS_TERM_KEYS).term, ['keep', 'remove', 'sparsity'] as const);
   return {
     name: 'faithfulnessTerm',
     getConfig: () => ({ term }),

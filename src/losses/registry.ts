@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe } from '../internal/checks';
+import { describe, optionKeys, optionsObject } from '../internal/checks';
 import { createRegistry } from '../internal/registry';
 import { tidyObject } from '../internal/tensor-checks';
 import {
@@ -106,6 +106,8 @@ export interface CombinedLoss {
   getSpec(): LossSpec[];
 }
 
+const WEIGHTED_LOSS_KEYS = optionKeys<WeightedLoss>({ loss: true, weight: true, key: true });
+
 /**
  * Combines weighted losses into one total with a named breakdown. Terms of weight 0 are skipped
  * (not computed), so an optional term costs nothing when off.
@@ -128,6 +130,7 @@ export function combineLosses(items: WeightedLoss[]): CombinedLoss {
   }
   const used = new Set<string>();
   const resolved = items.map((it, i) => {
+    if (typeof it === 'object' && it !== null) optionsObject('combineLosses', it, WEIGHTED_LOSS_KEYS, `items[${i}]`);
     if (!it || typeof it.loss?.compute !== 'function' || typeof it.loss.name !== 'string' || typeof it.loss.getConfig !== 'function') {
       throw new PiqConfigError(`combineLosses: 'items[${i}].loss' must be a Loss ({ name, compute, getConfig }), got ${describe(it?.loss)}.`);
     }

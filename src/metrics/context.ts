@@ -2,6 +2,7 @@
 // chunked pass that gathers class probabilities on x, mask-in and mask-out inputs.
 import * as tf from '@tensorflow/tfjs-core';
 import { decisionAgreement, prepareScoring, toLogitsAdapter, type ScoringContext } from '../classifier/scoring';
+import { optionsObject } from '../internal/checks';
 import { broadcastableMask, checkMasks, type MaskLayout } from './masks';
 import { DEFAULT_METRIC_OPTIONS, type MetricOptions, type MetricResult } from './types';
 
@@ -20,7 +21,10 @@ export function prepareContext(
   masks: unknown,
   options: MetricOptions | undefined,
   unitRange: boolean,
+  /** The option names of the calling metric: an unknown key is refused. */
+  keys: readonly string[],
 ): MetricContext {
+  optionsObject(owner, options, keys);
   const scoring = prepareScoring(owner, toLogitsAdapter(owner, classifier), inputs, options, DEFAULT_METRIC_OPTIONS.batchSize);
   const layout = checkMasks(owner, 'masks', masks, scoring.inputs, unitRange);
   return { ...scoring, owner, masks: masks as tf.Tensor, layout };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkReferenceInput } from '../classifier/input-check';
-import type { ScoringClassifier } from '../classifier/types';
-import { finiteNumber, positiveInt } from '../internal/checks';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
+import { finiteNumber, optionKeys, positiveInt } from '../internal/checks';
 import { argmaxRow, prepareContext, type MetricContext } from './context';
 import type { MetricOptions } from './types';
 
@@ -22,6 +22,11 @@ export interface CurveOptions extends MetricOptions {
    */
   baseline?: number | tf.Tensor;
 }
+
+const CURVE_KEYS = optionKeys<CurveOptions>({ target: true, batchSize: true, steps: true, baseline: true });
+
+/** The keys of {@link EvaluationOptions.curve}. */
+export const CURVE_SETTING_KEYS = optionKeys<Pick<CurveOptions, 'steps' | 'baseline'>>({ steps: true, baseline: true });
 
 /**
  * Defaults of {@link CurveOptions}.
@@ -228,6 +233,6 @@ async function curve(
   masks: tf.Tensor,
   options: CurveOptions | undefined,
 ): Promise<CurveResult> {
-  const ctx = prepareContext(owner, classifier, inputs, masks, options, false);
+  const ctx = prepareContext(owner, classifier, inputs, masks, options, false, CURVE_KEYS);
   return runCurve(ctx, mode, resolveCurveConfig(owner, options, ctx.inputs));
 }

@@ -1,9 +1,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe, finiteNumber, oneOf } from '../internal/checks';
-import type { ScoringClassifier } from '../classifier/types';
+import { describe, finiteNumber, oneOf, optionKeys, optionsObject } from '../internal/checks';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
 import { perExample, perturbationScores, prepareContext, toResult } from './context';
-import { resolveCurveConfig, runCurve, type CurveOptions } from './curves';
+import { CURVE_SETTING_KEYS, resolveCurveConfig, runCurve, type CurveOptions } from './curves';
 import { maskIoU, pointingGame } from './localization';
 import { complexity, sparseness } from './mask-statistics';
 import { assertUnitRange } from './masks';
@@ -36,6 +36,8 @@ export interface EvaluationOptions extends MetricOptions {
    */
   iouThreshold?: number;
 }
+
+const EVALUATION_KEYS = optionKeys<EvaluationOptions>({ target: true, batchSize: true, metrics: true, curve: true, groundTruth: true, iouThreshold: true });
 
 /**
  * Defaults of {@link EvaluationOptions}.
@@ -101,7 +103,8 @@ export async function evaluateInterpretations(
   options?: EvaluationOptions,
 ): Promise<EvaluationResult> {
   const names = resolveMetricNames(options?.metrics ?? DEFAULT_EVALUATION_OPTIONS.metrics);
-  const ctx = prepareContext(OWNER, classifier, inputs, masks, options, false);
+  const ctx = prepareContext(OWNER, classifier, inputs, masks, options, false, EVALUATION_KEYS);
+  optionsObject(OWNER, options?.curve, CURVE_SETTING_KEYS, 'curve');
   const wants = (n: MetricName) => names.includes(n);
   if (names.some((n) => PERTURBATION.includes(n))) assertUnitRange(OWNER, 'masks', ctx.masks);
   const needsTruth = names.filter((n) => n === 'pointingGame' || n === 'maskIoU');

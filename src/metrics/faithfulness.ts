@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ScoringClassifier } from '../classifier/types';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
 import { perExample, perturbationScores, prepareContext, toResult, type PerturbationNeeds } from './context';
-import type { MetricOptions, MetricResult } from './types';
+import { METRIC_KEYS, type MetricOptions, type MetricResult } from './types';
 
 const MASK_IN: PerturbationNeeds = { maskIn: true, maskOut: false };
 const MASK_OUT: PerturbationNeeds = { maskIn: false, maskOut: true };
@@ -15,7 +15,7 @@ async function perturbationMetric(
   masks: tf.Tensor,
   options: MetricOptions | undefined,
 ): Promise<MetricResult> {
-  const ctx = prepareContext(name, classifier, inputs, masks, options, true);
+  const ctx = prepareContext(name, classifier, inputs, masks, options, true, METRIC_KEYS);
   return toResult(perExample[name](await perturbationScores(ctx, needs)));
 }
 

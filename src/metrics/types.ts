@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { optionKeys } from '../internal/checks';
 
 /**
  * One metric's score per example plus their mean, as plain data.
@@ -27,6 +28,9 @@ export interface MetricOptions {
    */
   batchSize?: number;
 }
+
+/** The keys of {@link MetricOptions}. */
+export const METRIC_KEYS = optionKeys<MetricOptions>({ target: true, batchSize: true });
 
 /**
  * Defaults of {@link MetricOptions}.

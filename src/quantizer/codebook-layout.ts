@@ -1,5 +1,5 @@
 import { PiqConfigError, PiqInputError } from '../errors';
-import { describe, nonNegativeInt, oneOf, positiveInt } from '../internal/checks';
+import { describe, nonNegativeInt, oneOf, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 
 /**
  * Where the shared rows sit in the codebook: after the class blocks (`'last'`, as the
@@ -40,6 +40,8 @@ export interface CodebookLayoutOptions {
   sharedPlacement?: SharedPlacement;
 }
 
+const LAYOUT_KEYS = optionKeys<CodebookLayoutOptions>({ numClasses: true, codesPerClass: true, codebookSize: true, sharedCodes: true, sharedPlacement: true });
+
 /**
  * Resolved, JSON-serializable layout: what {@link CodebookLayout.getConfig} returns.
  * `codesPerClass` is `null` when the blocks come from the reference split of `codebookSize`.
@@ -73,6 +75,8 @@ export interface AllowedRowsOptions {
    */
   includeShared?: boolean;
 }
+
+const ALLOWED_ROWS_KEYS = optionKeys<AllowedRowsOptions>({ includeShared: true });
 
 /**
  * A padded table of the rows each class may use, one line per class, as the quantizer's
@@ -162,6 +166,7 @@ export class CodebookLayout {
     if (typeof options !== 'object' || options === null) {
       throw new PiqConfigError(`${OWNER}.constructor: 'options' must be an object, got ${describe(options)}.`);
     }
+    optionsObject(`${OWNER}.constructor`, options, LAYOUT_KEYS);
     const numClasses = positiveInt(`${OWNER}.constructor`, 'numClasses', options.numClasses);
     const sharedCodes = nonNegativeInt(
       `${OWNER}.constructor`,
@@ -272,7 +277,7 @@ export class CodebookLayout {
   /** Rows class `classIndex` may use, ascending: its block, plus the shared rows unless excluded. */
   allowedRows(classIndex: number, options: AllowedRowsOptions = {}): number[] {
     this.checkClass('allowedRows', classIndex);
-    const includeShared = options.includeShared ?? true;
+    const includeShared = optionsObject(`${OWNER}.allowedRows`, options, ALLOWED_ROWS_KEYS).includeShared ?? true;
     if (typeof includeShared !== 'boolean') {
       throw new PiqConfigError(
         `${OWNER}.allowedRows: 'includeShared' must be true or false, got ${describe(includeShared)}.`,

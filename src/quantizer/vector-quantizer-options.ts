@@ -1,7 +1,7 @@
 // Options, resolved configuration and call options of the VectorQuantizer (and its Codebook).
 import type * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { boolean, describe, finiteNumber, nonNegativeInt, oneOf, positiveInt } from '../internal/checks';
+import { boolean, describe, finiteNumber, nonNegativeInt, oneOf, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 import { CodebookLayout, type CodebookLayoutConfig, type CodebookLayoutOptions } from './codebook-layout';
 
 /**
@@ -80,6 +80,21 @@ export interface VectorQuantizerOptions {
   seed?: number;
 }
 
+/** The keys of {@link VectorQuantizerOptions}. */
+export const VECTOR_QUANTIZER_KEYS = optionKeys<VectorQuantizerOptions>({
+  codeDim: true,
+  layout: true,
+  commitmentWeight: true,
+  sharedCodesInTraining: true,
+  init: true,
+  kmeansIterations: true,
+  update: true,
+  emaDecay: true,
+  emaEpsilon: true,
+  deadCodeSteps: true,
+  seed: true,
+});
+
 /**
  * Resolved, JSON-serializable options of a {@link VectorQuantizer}: what `getConfig()` returns.
  * @category Quantizer
@@ -137,6 +152,9 @@ export interface QuantizeOptions {
  */
 export const DEFAULT_QUANTIZE_OPTIONS = Object.freeze({ training: false, validate: true });
 
+/** The keys of {@link QuantizeOptions}. */
+export const QUANTIZE_KEYS = optionKeys<QuantizeOptions>({ training: true, validate: true });
+
 /**
  * Options of {@link VectorQuantizer.postStep}.
  * @category Quantizer
@@ -148,6 +166,9 @@ export interface PostStepOptions {
    */
   validate?: boolean;
 }
+
+/** The keys of {@link PostStepOptions}. */
+export const POST_STEP_KEYS = optionKeys<PostStepOptions>({ validate: true });
 
 /**
  * What {@link VectorQuantizer.quantize} returns. The caller owns (and disposes) every tensor.
@@ -177,6 +198,7 @@ export function resolveVectorQuantizerOptions(options: VectorQuantizerOptions): 
   if (typeof options !== 'object' || options === null) {
     throw new PiqConfigError(`${where}: 'options' must be an object, got ${describe(options)}.`);
   }
+  optionsObject(where, options, VECTOR_QUANTIZER_KEYS);
   const d = DEFAULT_VECTOR_QUANTIZER_OPTIONS;
   const codeDim = positiveInt(where, 'codeDim', options.codeDim);
   if (typeof options.layout !== 'object' || options.layout === null) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { assertLive, boolean, describe, shapeStr } from '../internal/checks';
+import { assertLive, boolean, describe, optionsObject, shapeStr } from '../internal/checks';
 import { floatTensor, tensorArg } from '../internal/tensor-checks';
 import { classRestrictedQuantize } from '../ops/class-restricted-nearest';
 import { selectRows } from '../ops/select-rows';
@@ -9,6 +9,8 @@ import { Codebook, type CodebookUsage } from './codebook';
 import { CodebookLayout } from './codebook-layout';
 import {
   DEFAULT_QUANTIZE_OPTIONS,
+  POST_STEP_KEYS,
+  QUANTIZE_KEYS,
   resolveVectorQuantizerOptions,
   type PostStepOptions,
   type QuantizeOptions,
@@ -129,8 +131,9 @@ export class VectorQuantizer {
   quantize(features: tf.Tensor, predictedClass: tf.Tensor, options: QuantizeOptions = {}): QuantizeResult {
     const where = `${OWNER}.quantize`;
     this.assertLive('quantize');
-    const training = boolean(where, 'training', options.training ?? DEFAULT_QUANTIZE_OPTIONS.training);
-    const validate = boolean(where, 'validate', options.validate ?? DEFAULT_QUANTIZE_OPTIONS.validate);
+    const o = optionsObject(where, options, QUANTIZE_KEYS);
+    const training = boolean(where, 'training', o.training ?? DEFAULT_QUANTIZE_OPTIONS.training);
+    const validate = boolean(where, 'validate', o.validate ?? DEFAULT_QUANTIZE_OPTIONS.validate);
     const { u, cls, batch, n } = this.checkShapes(where, features, predictedClass);
     if (validate) this.checkValues(where, u, cls, null);
     const D = this.codeDim;
@@ -212,7 +215,7 @@ export class VectorQuantizer {
   postStep(features: tf.Tensor, predictedClass: tf.Tensor, codeIndices: tf.Tensor, options: PostStepOptions = {}): void {
     const where = `${OWNER}.postStep`;
     this.assertLive('postStep');
-    const validate = boolean(where, 'validate', options.validate ?? true);
+    const validate = boolean(where, 'validate', optionsObject(where, options, POST_STEP_KEYS).validate ?? true);
     const { u, cls, batch, n } = this.checkShapes(where, features, predictedClass);
     const idx = tensorArg(where, 'codeIndices', codeIndices);
     const idxShape = u.shape.slice(0, -1);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { boolean, describe, finiteNumber, positiveInt, shapeStr } from '../internal/checks';
+import { boolean, describe, finiteNumber, optionKeys, optionsObject, positiveInt, shapeStr } from '../internal/checks';
 import { floatTensor, rankIn } from '../internal/tensor-checks';
 import type { Target } from './targets';
 
@@ -46,6 +46,8 @@ export interface AnnotatorTargetOptions {
   /** The registered name written when the interpreter is saved (see {@link registerTarget}). @defaultValue 'annotator' */
   name?: string;
 }
+
+const ANNOTATOR_KEYS = optionKeys<AnnotatorTargetOptions>({ concepts: true, inputSize: true, batchSize: true, cache: true, maxCacheEntries: true, tolerance: true, name: true });
 
 /**
  * Default values of the optional {@link AnnotatorTargetOptions} fields.
@@ -102,6 +104,7 @@ function resolveAnnotatorOptions(options: AnnotatorTargetOptions): AnnotatorTarg
   if (typeof options !== 'object' || options === null) {
     throw new PiqConfigError(`${OWNER}: 'options' must be an object like { concepts: 0 }, got ${describe(options)}.`);
   }
+  optionsObject(OWNER, options, ANNOTATOR_KEYS);
   const c = options.concepts ?? DEFAULT_ANNOTATOR_TARGET_OPTIONS.concepts;
   let concepts: number | (number | null)[];
   if (typeof c === 'number') {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe, finiteNumber } from '../internal/checks';
+import { describe, finiteNumber, optionKeys, optionsObject } from '../internal/checks';
 import { createRegistry } from '../internal/registry';
 import { floatTensor, rankIn } from '../internal/tensor-checks';
 
@@ -28,6 +28,8 @@ export interface EnergyMaskOptions {
   threshold?: number;
 }
 
+const ENERGY_MASK_KEYS = optionKeys<EnergyMaskOptions>({ threshold: true });
+
 /**
  * Default values of the optional {@link EnergyMaskOptions} fields (τ of the reference audio recipe).
  */
@@ -51,6 +53,7 @@ export function energyMask(options: EnergyMaskOptions = {}): Target {
   if (typeof options !== 'object' || options === null) {
     throw new PiqConfigError(`energyMask: 'options' must be an object like { threshold: 0.35 }, got ${describe(options)}.`);
   }
+  optionsObject('energyMask', options, ENERGY_MASK_KEYS);
   const threshold = finiteNumber('energyMask', 'threshold', options.threshold ?? DEFAULT_ENERGY_MASK_OPTIONS.threshold, { min: 0, max: 1 });
   return {
     name: 'energyMask',

@@ -6,8 +6,9 @@ import { PiqConfigError, PiqStateError } from '../errors';
 import { describe } from '../internal/checks';
 import { readArtifact, writeArtifact, type SaveDestination } from '../io/artifact';
 import { isRecord, type EpochLog } from './fit-options';
-import { checkOptimizerWeights, optimizerWeights, restoreOptimizer } from './optimizer-state';
-import { allTensorsFinite, type TrainerState } from './trainer-steps';
+import { checkOptimizerWeights } from './optimizer-state';
+import { captureTrainer, restoreTrainer, weightsAreFinite } from './rollback';
+import type { TrainerState } from './trainer-steps';
 
 /**
  * The training state a checkpoint holds besides the tensors (JSON; non-finite numbers are stored
@@ -141,24 +142,17 @@ const OWNER = 'Trainer.fit';
 
 /**
  * Writes a checkpoint: the model's weights (as `Interpreter.save`), the Adam state and the
- * training state. Returns false, saving nothing, when a weight is not finite.
+ * training state. Returns false, saving nothing, when a value is not finite.
  */
 export async function writeCheckpoint(trainer: TrainerState, destination: SaveDestination, state: CheckpointState): Promise<boolean> {
-  const owned = trainer.model.getWeights();
+  const snapshot = await captureTrainer(OWNER, trainer);
   try {
-    if (!allTensorsFinite(Object.values(owned).filter((t) => t.dtype === 'float32'))) return false;
-    const weights = { ...owned };
-    if (trainer.optimizer) {
-      const adam = await optimizerWeights(OWNER, trainer.optimizer, trainer.model.trainableVariables);
-      // The iteration count is a new tensor; the moments are the optimizer's own variables.
-      owned['optimizer/iterations'] = adam['optimizer/iterations'] as tf.Tensor;
-      Object.assign(weights, adam);
-    }
+    if (!(await weightsAreFinite(snapshot.weights))) return false;
     const config = { ...(trainer.modelConfig?.() ?? {}), kind: CHECKPOINT_KIND, training: encodeNonFinite(state) };
-    await writeArtifact(OWNER, destination, { config, weights, generatedBy: 'piq-tfjs Trainer checkpoint' }, 'checkpoint.destination');
+    await writeArtifact(OWNER, destination, { config, weights: snapshot.weights, generatedBy: 'piq-tfjs Trainer checkpoint' }, 'checkpoint.destination');
     return true;
   } finally {
-    tf.dispose(Object.values(owned));
+    tf.dispose(Object.values(snapshot.weights));
   }
 }
 
@@ -185,13 +179,12 @@ export async function restoreCheckpoint(
     }
     const vars = trainer.model.trainableVariables;
     trainer.model.checkWeights(weights, OWNER);
-    const moments = checkOptimizerWeights(OWNER, weights, vars);
+    checkOptimizerWeights(OWNER, weights, vars);
+    if (!(await weightsAreFinite(weights))) {
+      throw new PiqStateError(`${OWNER}: the checkpoint in 'resumeFrom' must hold finite values, got NaN or Infinity. Resume from an earlier checkpoint.`);
+    }
     // Everything checked: write.
-    trainer.model.setWeights(weights, OWNER);
-    trainer.optimizer?.dispose();
-    trainer.optimizer = undefined;
-    trainer.optimizer = moments > 0 ? await restoreOptimizer(weights, vars, state.learningRate) : undefined;
-    trainer.step = state.globalStep;
+    await restoreTrainer(OWNER, trainer, { weights, step: state.globalStep, learningRate: state.learningRate });
     return state;
   } finally {
     tf.dispose(Object.values(weights));

@@ -2,10 +2,10 @@
 // classifier-in-the-loop terms on the decoded mask to the model's own losses (issue #13).
 // The model's parts (classifier, decoder, quantizer, target) are shared, never copied.
 import { PiqConfigError } from '../errors';
-import { describe, finiteNumber } from '../internal/checks';
+import { finiteNumber, optionKeys, optionsObject } from '../internal/checks';
 import { faithfulnessTerm } from '../losses/faithfulness-terms';
 import { combineLosses } from '../losses/registry';
-import type { FitOptions } from './fit-options';
+import { FIT_KEYS, type FitOptions } from './fit-options';
 import { PiqModel } from './piq-model';
 
 /**
@@ -62,12 +62,15 @@ export interface FinetuneWeights {
 
 const OWNER = 'Interpreter.finetune';
 
+/** The keys of {@link FinetuneOptions}: the term weights and every key of `fit`'s options. */
+const FINETUNE_KEYS: readonly string[] = Object.freeze([
+  ...optionKeys<Omit<FinetuneOptions, keyof FitOptions>>({ maskIn: true, maskOut: true, sparsity: true, piqWeight: true }),
+  ...FIT_KEYS,
+]);
+
 /** Splits finetune options into the term weights (validated) and the options passed on to `fit`. */
 export function resolveFinetune(options: FinetuneOptions): { weights: FinetuneWeights; fit: FitOptions } {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new PiqConfigError(`${OWNER}: 'options' must be an object, got ${describe(options)}.`);
-  }
-  const { maskIn, maskOut, sparsity, piqWeight, ...fit } = options;
+  const { maskIn, maskOut, sparsity, piqWeight, ...fit } = optionsObject<FinetuneOptions>(OWNER, options, FINETUNE_KEYS);
   const weight = (name: string, v: unknown, d: number) => finiteNumber(OWNER, name, v ?? d, { min: 0 });
   const weights = {
     maskIn: weight('maskIn', maskIn, FINETUNE_DEFAULTS.maskIn),

@@ -1,8 +1,9 @@
 // Options of Trainer.fit, their defaults and their one resolution (validated once, at the boundary).
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { boolean, describe, finiteNumber, nonNegativeInt, oneOf, positiveInt } from '../internal/checks';
+import { boolean, describe, finiteNumber, nonNegativeInt, oneOf, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 import { loadHandler, saveHandler, type SaveDestination } from '../io/artifact';
+import { resolveCallbacks, type FitCallback, type Verbosity } from './callbacks';
 import type { DataSource } from './data';
 
 /** A validation quantity a schedule watches: input fidelity (higher is better) or the total loss (lower is better). */
@@ -53,6 +54,8 @@ export interface PlateauScheduleOptions {
   minEpochsBeforeReduce?: number;
 }
 
+const PLATEAU_KEYS = optionKeys<PlateauScheduleOptions>({ monitor: true, factor: true, patience: true, minLearningRate: true, rule: true, minEpochsBeforeReduce: true });
+
 /**
  * Early stopping on a validation quantity.
  * @category Training
@@ -63,6 +66,8 @@ export interface EarlyStoppingOptions {
   /** Epochs without improvement before stopping. @defaultValue 3 */
   patience?: number;
 }
+
+const EARLY_STOPPING_KEYS = optionKeys<EarlyStoppingOptions>({ monitor: true, patience: true });
 
 /**
  * One progress report, sent every `logEvery` steps (values are read back from the device only then).
@@ -130,9 +135,28 @@ export interface FitOptions {
   seed?: number;
   /** Read the loss back (and check it is finite) every this many steps. @defaultValue 10 */
   logEvery?: number;
-  /** Per-step progress callback (every `logEvery` steps). @defaultValue undefined */
+  /**
+   * Progress printed in Node, as tfjs-layers' `verbose`: `0` nothing, `1` a progress line redrawn
+   * on stderr when it is a terminal (epoch, step, loss terms, steps/s, ETA; nothing otherwise),
+   * `2` one line per epoch on stderr. Never prints in a browser. @defaultValue 1
+   */
+  verbose?: Verbosity;
+  /**
+   * tfjs-layers-style callbacks: one object or an array (`onTrainBegin`, `onEpochBegin`,
+   * `onBatchBegin`, `onBatchEnd(batch, logs)`, `onEpochEnd(epoch, logs)`, `onTrainEnd`; async
+   * allowed). `tfl.callbacks.earlyStopping()` and `tfvis.show.fitCallbacks()` work as they are.
+   * See {@link FitCallback}. @defaultValue []
+   */
+  callbacks?: FitCallback | FitCallback[];
+  /**
+   * Per-step progress callback (every `logEvery` steps), with the global step, perplexity and
+   * learning rate. `callbacks: { onBatchEnd }` is the tfjs-style equivalent. @defaultValue undefined
+   */
   onProgress?: (p: StepProgress) => void;
-  /** Called after each epoch. @defaultValue undefined */
+  /**
+   * Called after each epoch with its {@link EpochLog}. `callbacks: { onEpochEnd(epoch, logs) }` is
+   * the tfjs-style equivalent. @defaultValue undefined
+   */
   onEpochEnd?: (log: EpochLog) => void | Promise<void>;
   /** Learning-rate schedule; `false` to keep the rate fixed. @defaultValue false */
   lrSchedule?: PlateauScheduleOptions | false;
@@ -153,6 +177,28 @@ export interface FitOptions {
    */
   resumeFrom?: SaveDestination;
 }
+
+/** The keys of {@link FitOptions} (for the unknown-key check; `Interpreter.finetune` adds its own). */
+export const FIT_KEYS = optionKeys<FitOptions>({
+  epochs: true,
+  batchSize: true,
+  learningRate: true,
+  weightDecay: true,
+  validationData: true,
+  shuffle: true,
+  seed: true,
+  logEvery: true,
+  verbose: true,
+  callbacks: true,
+  onProgress: true,
+  onEpochEnd: true,
+  lrSchedule: true,
+  earlyStopping: true,
+  signal: true,
+  maxSteps: true,
+  checkpoint: true,
+  resumeFrom: true,
+});
 
 /**
  * When and where {@link Trainer.fit} saves checkpoints.
@@ -176,17 +222,33 @@ export interface CheckpointOptions {
   destination: SaveDestination;
 }
 
+const CHECKPOINT_KEYS = optionKeys<CheckpointOptions>({ every: true, unit: true, destination: true });
+
 /**
  * Defaults of {@link CheckpointOptions}.
  */
 export const DEFAULT_CHECKPOINT = Object.freeze({ unit: 'epoch' as 'step' | 'epoch' });
 
 /**
+ * Per-epoch numbers by log name, as tfjs-layers' `History.history`: `loss` always (one entry per
+ * epoch), and `reconstruction`, `codebook`, `val_loss`, `val_inputFidelity`, … as logged.
+ * @category Training
+ */
+export type FitHistoryRecord = { loss: number[] } & Record<string, number[]>;
+
+/**
  * What {@link Trainer.fit} returns.
  * @category Training
  */
 export interface FitHistory {
+  /** One record per epoch (the last one partial when the run was cut short mid-epoch). */
   epochs: EpochLog[];
+  /**
+   * The same numbers as tfjs-layers' `History.history`: one array per log name (`loss`, each loss
+   * term, `val_loss`, `val_<term>`, `val_inputFidelity`), one entry per epoch that logged it, so
+   * `history.history.loss[i]` is `epochs[i].loss.total`. Plots with `tfvis.show.history`.
+   */
+  history: FitHistoryRecord;
   steps: number;
   stoppedEarly: boolean;
   aborted: boolean;
@@ -204,6 +266,7 @@ export const DEFAULT_FIT = Object.freeze({
   shuffle: true,
   seed: 0,
   logEvery: 10,
+  verbose: 1 as Verbosity,
   maxSteps: Number.POSITIVE_INFINITY,
 });
 
@@ -214,15 +277,10 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof tf.Tensor);
 }
 
-/** Like isRecord, without narrowing the caller's type. */
-function isPlainObject(v: unknown): boolean {
-  return isRecord(v);
-}
-
-function optionalObject(name: string, v: unknown): Record<string, unknown> | undefined {
+function optionalObject(name: string, v: unknown, keys: readonly string[]): Record<string, unknown> | undefined {
   if (v === undefined || v === false) return undefined;
   if (!isRecord(v)) throw new PiqConfigError(`${OWNER}: '${name}' must be an options object or false, got ${describe(v)}.`);
-  return v;
+  return optionsObject(OWNER, v, keys, name);
 }
 
 function monitorOf(name: string, value: unknown): Monitor {
@@ -233,8 +291,8 @@ function monitorOf(name: string, value: unknown): Monitor {
 }
 
 /** Fills the defaults of {@link FitOptions} and validates every field once. */
-export function resolveFit(o: FitOptions) {
-  if (!isPlainObject(o)) throw new PiqConfigError(`${OWNER}: 'options' must be an object, got ${describe(o)}.`);
+export function resolveFit(options: FitOptions) {
+  const o = optionsObject<FitOptions>(OWNER, options, FIT_KEYS);
   const epochs = positiveInt(OWNER, 'epochs', o.epochs ?? DEFAULT_FIT.epochs);
   const batchSize = positiveInt(OWNER, 'batchSize', o.batchSize ?? DEFAULT_FIT.batchSize);
   const learningRate = finiteNumber(OWNER, 'learningRate', o.learningRate ?? DEFAULT_FIT.learningRate, { min: 0, minExclusive: true });
@@ -244,8 +302,10 @@ export function resolveFit(o: FitOptions) {
   if (!Number.isInteger(seed)) throw new PiqConfigError(`${OWNER}: 'seed' must be an integer, got ${describe(seed)}.`);
   const logEvery = positiveInt(OWNER, 'logEvery', o.logEvery ?? DEFAULT_FIT.logEvery);
   const maxSteps = o.maxSteps === undefined || o.maxSteps === Number.POSITIVE_INFINITY ? DEFAULT_FIT.maxSteps : positiveInt(OWNER, 'maxSteps', o.maxSteps);
-  const lrSchedule = optionalObject('lrSchedule', o.lrSchedule) as PlateauScheduleOptions | undefined;
-  const earlyStopping = optionalObject('earlyStopping', o.earlyStopping) as EarlyStoppingOptions | undefined;
+  const verbose = oneOf(OWNER, 'verbose', o.verbose ?? DEFAULT_FIT.verbose, [0, 1, 2] as const);
+  const callbacks = resolveCallbacks(OWNER, o.callbacks);
+  const lrSchedule = optionalObject('lrSchedule', o.lrSchedule, PLATEAU_KEYS) as PlateauScheduleOptions | undefined;
+  const earlyStopping = optionalObject('earlyStopping', o.earlyStopping, EARLY_STOPPING_KEYS) as EarlyStoppingOptions | undefined;
   const schedule = lrSchedule
     ? {
         monitor: monitorOf('lrSchedule.monitor', lrSchedule.monitor ?? 'inputFidelity'),
@@ -278,12 +338,13 @@ export function resolveFit(o: FitOptions) {
   }
   let checkpoint: { every: number; unit: 'step' | 'epoch'; handler: tf.io.IOHandler & { save: NonNullable<tf.io.IOHandler['save']> } } | undefined;
   if (o.checkpoint !== undefined) {
-    if (!isPlainObject(o.checkpoint)) {
+    if (!isRecord(o.checkpoint)) {
       throw new PiqConfigError(`${OWNER}: 'checkpoint' must be an object { every, unit?, destination }, got ${describe(o.checkpoint)}.`);
     }
-    const every = positiveInt(OWNER, 'checkpoint.every', o.checkpoint.every);
-    const unit = oneOf(OWNER, 'checkpoint.unit', o.checkpoint.unit ?? DEFAULT_CHECKPOINT.unit, ['step', 'epoch'] as const);
-    const handler = saveHandler(OWNER, o.checkpoint.destination, 'checkpoint.destination');
+    const c = optionsObject<CheckpointOptions>(OWNER, o.checkpoint as CheckpointOptions, CHECKPOINT_KEYS, 'checkpoint');
+    const every = positiveInt(OWNER, 'checkpoint.every', c.every);
+    const unit = oneOf(OWNER, 'checkpoint.unit', c.unit ?? DEFAULT_CHECKPOINT.unit, ['step', 'epoch'] as const);
+    const handler = saveHandler(OWNER, c.destination as SaveDestination, 'checkpoint.destination');
     if (typeof handler.save !== 'function') throw new PiqConfigError(`${OWNER}: the handler for 'checkpoint.destination' cannot save.`);
     checkpoint = { every, unit, handler: handler as tf.io.IOHandler & { save: NonNullable<tf.io.IOHandler['save']> } };
   }
@@ -302,6 +363,8 @@ export function resolveFit(o: FitOptions) {
     checkpoint,
     resume,
     validationData: o.validationData,
+    verbose,
+    callbacks,
     onProgress: o.onProgress,
     onEpochEnd: o.onEpochEnd,
     signal: o.signal,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierAdapter } from '../classifier/types';
 import type { InterpreterDecoder } from '../decoder/interpreter-decoder';
 import { PiqConfigError, PiqStateError } from '../errors';
-import { assertLive, describe, shapeStr } from '../internal/checks';
+import { assertLive, describe, optionKeys, optionsObject, shapeStr } from '../internal/checks';
 import { tidyObject } from '../internal/tensor-checks';
 import type { CombinedLoss } from '../losses/registry';
 import type { LossContext } from '../losses/types';
@@ -101,6 +101,7 @@ export class PiqModel {
     /** @defaultValue 'sigmoid' */
     outputActivation?: OutputActivation;
   }) {
+    optionsObject('PiqModel', parts, PIQ_MODEL_KEYS, 'parts');
     this.outputActivation = parts.outputActivation ?? 'sigmoid';
     if (this.outputActivation !== 'sigmoid' && this.outputActivation !== 'softplus') {
       throw new PiqConfigError(`PiqModel: 'outputActivation' must be one of 'sigmoid', 'softplus', got ${describe(parts.outputActivation)}.`);
@@ -314,3 +315,5 @@ export class PiqModel {
     return this.disposed;
   }
 }
+
+const PIQ_MODEL_KEYS = optionKeys<ConstructorParameters<typeof PiqModel>[0]>({ classifier: true, decoder: true, quantizer: true, mode: true, target: true, loss: true, outputActivation: true });

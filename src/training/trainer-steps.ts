@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { decisionAgreement } from '../classifier/scoring';
 import { PiqInputError } from '../errors';
-import { checkInputBatch } from '../classifier/input-check';
+import { checkFiniteExamples, checkInputBatch } from '../classifier/input-check';
 import { epochBatches, type DataSource } from './data';
 import { checkReconstructionRange } from './input-range';
 import type { EvaluationLog } from './fit-options';
@@ -21,6 +21,10 @@ export interface TrainerState {
   readonly modelConfig: (() => Record<string, unknown>) | undefined;
   /** Whether the reconstruction-mode input range was checked (reset by each fit; see input-range.ts). */
   inputRangeChecked?: boolean;
+  /** True while a fit runs: a second fit or a trainStep is refused meanwhile. */
+  running: boolean;
+  /** Set by `Trainer.dispose`: a running fit stops before its next step and frees the optimizer when it ends. */
+  disposed: boolean;
 }
 
 /** The scalars of one step, owned by the caller. */
@@ -50,43 +54,80 @@ export function trainStep(state: TrainerState, x: tf.Tensor4D, weightDecay: numb
   }
   const optimizer = ensureOptimizer(state, learningRate);
   const vars = model.trainableVariables;
-  let kept: { terms: Record<string, tf.Scalar>; perplexity: tf.Scalar; encoded: tf.Tensor; cls: tf.Tensor1D; idx: tf.Tensor } | undefined;
-  const total = tf.tidy(() => {
-    const cls = model.classify(x);
-    const target = model.target.compute(x, { predictedClass: cls.predictedClass });
-    if (model.quantizer.needsDataInit) {
-      // Encoded as the training forward pass encodes (batch statistics), without moving the batch-norm averages.
-      tf.tidy(() => model.quantizer.initializeFromData(model.decoder.encode(cls.features, true, { updateStatistics: false }), cls.predictedClass));
-    }
-    const { value, grads } = tf.variableGrads(() => {
-      const fwd = model.forwardFrom(x, cls, true);
-      const ctx = model.lossContext(x, target, fwd);
-      const { total: t, terms } = model.loss.compute(ctx);
-      kept = {
-        terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, tf.keep(v)])),
-        perplexity: tf.keep(fwd.perplexity),
-        encoded: tf.keep(fwd.encoded),
-        cls: tf.keep(cls.predictedClass),
-        idx: tf.keep(fwd.codeIndices),
-      };
-      return t;
-    }, vars);
-    if (weightDecay > 0) {
-      for (const v of vars) {
-        const g = grads[v.name];
-        if (g) grads[v.name] = tf.add(g, tf.mul(v, weightDecay));
+  type Kept = { terms: Record<string, tf.Scalar>; perplexity: tf.Scalar; encoded: tf.Tensor; cls: tf.Tensor1D; idx: tf.Tensor };
+  let kept: Kept | undefined;
+  const release = (k: Kept | undefined) => k && tf.dispose([...Object.values(k.terms), k.perplexity, k.encoded, k.cls, k.idx]);
+  let total: tf.Scalar;
+  try {
+    total = tf.tidy(() => {
+      const cls = model.classify(x);
+      const target = model.target.compute(x, { predictedClass: cls.predictedClass });
+      if (model.quantizer.needsDataInit) {
+        // Encoded as the training forward pass encodes (batch statistics), without moving the batch-norm averages.
+        tf.tidy(() => model.quantizer.initializeFromData(model.decoder.encode(cls.features, true, { updateStatistics: false }), cls.predictedClass));
       }
-    }
-    optimizer.applyGradients(grads as tf.NamedTensorMap as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
-    return value;
-  });
-  const k = kept as unknown as NonNullable<typeof kept>;
-  tf.tidy(() => model.quantizer.postStep(k.encoded as tf.Tensor4D, k.cls, k.idx));
-  k.encoded.dispose();
-  k.cls.dispose();
-  k.idx.dispose();
+      const { value, grads } = gradsOrThrow(() => {
+        const fwd = model.forwardFrom(x, cls, true);
+        const ctx = model.lossContext(x, target, fwd);
+        const { total: t, terms } = model.loss.compute(ctx);
+        kept = {
+          terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, tf.keep(v)])),
+          perplexity: tf.keep(fwd.perplexity),
+          encoded: tf.keep(fwd.encoded),
+          cls: tf.keep(cls.predictedClass),
+          idx: tf.keep(fwd.codeIndices),
+        };
+        return t;
+      }, vars);
+      if (weightDecay > 0) {
+        for (const v of vars) {
+          const g = grads[v.name];
+          if (g) grads[v.name] = tf.add(g, tf.mul(v, weightDecay));
+        }
+      }
+      optimizer.applyGradients(grads as tf.NamedTensorMap as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+      return value;
+    });
+  } catch (e) {
+    // A failed step leaves nothing behind (the fit loop restores the state it may have half changed).
+    release(kept as Kept | undefined);
+    throw e;
+  }
+  const k = kept as unknown as Kept;
+  try {
+    tf.tidy(() => model.quantizer.postStep(k.encoded as tf.Tensor4D, k.cls, k.idx));
+  } catch (e) {
+    tf.dispose([total, k.perplexity, ...Object.values(k.terms)]);
+    throw e;
+  } finally {
+    tf.dispose([k.encoded, k.cls, k.idx]);
+  }
   state.step++;
   return { total, terms: k.terms, perplexity: k.perplexity };
+}
+
+/**
+ * `tf.variableGrads`, except that an error thrown by `f` leaves nothing behind: tfjs frees the
+ * tensors its gradient tape saved only when the backward pass runs, so the tape is completed on a
+ * constant before the error is rethrown.
+ */
+function gradsOrThrow(f: () => tf.Scalar, vars: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  let failure: { error: unknown } | undefined;
+  try {
+    const out = tf.variableGrads(() => {
+      try {
+        return f();
+      } catch (error) {
+        failure = { error };
+        return tf.scalar(0);
+      }
+    }, vars);
+    if (!failure) return out;
+    tf.dispose([out.value, ...Object.values(out.grads)]);
+  } catch (e) {
+    if (!failure) throw e; // tfjs refuses the constant (no variable reaches it): the tape is freed by then
+  }
+  throw (failure as { error: unknown }).error;
 }
 
 /** Loss terms and input fidelity on a data source (inference mode, no updates). */
@@ -94,10 +135,17 @@ export async function evaluateModel(owner: string, model: PiqModel, data: DataSo
   const sums: Record<string, number> = {};
   let n = 0;
   let kept = 0;
-  if (data instanceof tf.Tensor) checkInputBatch(owner, 'data', data, model.classifier, { nonEmpty: false });
+  const fix = 'Clean the data first.';
+  if (data instanceof tf.Tensor) {
+    checkInputBatch(owner, 'data', data, model.classifier, { nonEmpty: false });
+    await checkFiniteExamples(owner, "'data'", data, '', fix);
+  }
+  let index = 0;
   for await (const { batch, owned } of epochBatches(owner, data, batchSize, false, Math.random)) {
     try {
       checkInputBatch(owner, "each batch of 'data'", batch, model.classifier, { nonEmpty: false });
+      if (!(data instanceof tf.Tensor)) await checkFiniteExamples(owner, "each batch of 'data'", batch, ` of batch ${index}`, fix);
+      index++;
       const b = batch.shape[0];
       const out = tf.tidy(() => {
         const cls = model.classify(batch);

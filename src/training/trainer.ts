@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInputBatch } from '../classifier/input-check';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
-import { assertLive, describe, finiteNumber, positiveInt } from '../internal/checks';
+import { assertLive, describe, finiteNumber, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 import type { DataSource } from './data';
 import { FitRun } from './fit-run';
 import { DEFAULT_FIT, isRecord, resolveFit, type EvaluationLog, type FitHistory, type FitOptions } from './fit-options';
@@ -27,6 +27,8 @@ export interface TrainerOptions {
   modelConfig?: () => Record<string, unknown>;
 }
 
+const TRAINER_KEYS = optionKeys<TrainerOptions>({ modelConfig: true });
+
 /**
  * Trains a {@link PiqModel}: Adam (optional L2 weight decay), one `tf.tidy` per step, the classifier
  * in inference mode (never updated), loss read back every `logEvery` steps, validation each epoch
@@ -48,7 +50,14 @@ export interface TrainerOptions {
 export class Trainer {
   /** Optimizer, learning rate and global step, shared with the fit loop and checkpoints. */
   private readonly state: TrainerState;
-  private disposed = false;
+
+  /**
+   * Set to true during `fit` (by a callback, as tfjs-layers' early stopping sets
+   * `model.stopTraining`) to end the run after the current batch; the history then says
+   * `stoppedEarly: true`. Each `fit` starts with it false. Callbacks get this Trainer through
+   * `setModel`.
+   */
+  stopTraining = false;
 
   /**
    * @param model the PIQ system to train (its classifier is never updated).
@@ -61,10 +70,11 @@ export class Trainer {
     if (!(model instanceof PiqModel)) throw new PiqConfigError(`Trainer: 'model' must be a PiqModel, got ${describe(model)}.`);
     if (model.isDisposed) throw new PiqStateError(`Trainer: 'model' was disposed. Build a new PiqModel.`);
     if (!isRecord(options as unknown)) throw new PiqConfigError(`Trainer: 'options' must be an object, got ${describe(options)}.`);
+    optionsObject('Trainer', options, TRAINER_KEYS);
     if (options.modelConfig !== undefined && typeof options.modelConfig !== 'function') {
       throw new PiqConfigError(`Trainer: 'modelConfig' must be a function returning a JSON object, got ${describe(options.modelConfig)}.`);
     }
-    this.state = { model, optimizer: undefined, learningRate: DEFAULT_FIT.learningRate, step: 0, modelConfig: options.modelConfig };
+    this.state = { model, optimizer: undefined, learningRate: DEFAULT_FIT.learningRate, step: 0, modelConfig: options.modelConfig, running: false, disposed: false };
   }
 
   /** Global step count (optimizer updates applied so far). */
@@ -79,6 +89,7 @@ export class Trainer {
   trainStep(x: tf.Tensor4D, weightDecay = 0, learningRate: number = this.state.learningRate): { total: tf.Scalar; terms: Record<string, tf.Scalar>; perplexity: tf.Scalar } {
     const owner = 'Trainer.trainStep';
     this.assertLive('trainStep');
+    this.assertIdle(owner);
     checkInputBatch(owner, 'x', x, this.model.classifier, { nonEmpty: false });
     finiteNumber(owner, 'weightDecay', weightDecay, { min: 0 });
     finiteNumber(owner, 'learningRate', learningRate, { min: 0, minExclusive: true });
@@ -99,6 +110,7 @@ export class Trainer {
    */
   async fit(data: DataSource, options: FitOptions = {}): Promise<FitHistory> {
     this.assertLive('fit');
+    this.assertIdle(OWNER);
     const resolved = resolveFit(options);
     if (data instanceof tf.Tensor) {
       checkInputBatch(OWNER, 'data', data, this.model.classifier);
@@ -107,19 +119,39 @@ export class Trainer {
     }
     // Each fit checks its first batch's range again (reconstruction mode): the data may differ from the last fit's.
     this.state.inputRangeChecked = false;
-    return new FitRun(this.state, data, resolved).run();
+    this.state.running = true;
+    try {
+      return await new FitRun(this.state, data, resolved, this).run();
+    } finally {
+      this.state.running = false;
+      if (this.state.disposed) this.release();
+    }
   }
 
-  /** Frees the optimizer state (not the model). */
+  /**
+   * Frees the optimizer state (not the model). During a fit, the fit stops before its next step
+   * (rejecting with a PiqStateError) and the state is freed when it ends.
+   */
   dispose(): void {
-    if (this.disposed) return;
+    if (this.state.disposed) return;
+    this.state.disposed = true;
+    if (!this.state.running) this.release();
+  }
+
+  private release(): void {
     this.state.optimizer?.dispose();
     this.state.optimizer = undefined;
-    this.disposed = true;
   }
 
   private assertLive(method: string): void {
-    assertLive(this.disposed, 'Trainer', method, 'trainer', 'Create a new Trainer.');
+    assertLive(this.state.disposed, 'Trainer', method, 'trainer', 'Create a new Trainer.');
     assertLive(this.model.isDisposed, 'Trainer', method, 'model', 'Build a new PiqModel.');
+  }
+
+  /** Refuses a second fit, or a manual step, while a fit runs (they would interleave with its steps). */
+  private assertIdle(owner: string): void {
+    if (this.state.running) {
+      throw new PiqStateError(`${owner}: a fit is already running on this model. Await it (or stop it with 'signal') first.`);
+    }
   }
 }

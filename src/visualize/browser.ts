@@ -1,6 +1,6 @@
 import { PiqInputError, PiqStateError } from '../errors';
 import type { CanvasLike, ImageDataLike, RgbaImage } from './types';
-import { boolean, finiteNumber, optionsObject } from '../internal/checks';
+import { boolean, finiteNumber, optionKeys, optionsObject } from '../internal/checks';
 import { rgbaImage } from './validate';
 
 type ImageDataConstructor = new (data: Uint8ClampedArray, width: number, height: number) => ImageDataLike;
@@ -65,6 +65,8 @@ export interface DrawToCanvasOptions {
   y?: number;
 }
 
+const DRAW_TO_CANVAS_KEYS = optionKeys<DrawToCanvasOptions>({ resize: true, x: true, y: true });
+
 /**
  * {@link DrawToCanvasOptions} with every default filled in.
  * @category Visualize
@@ -104,7 +106,7 @@ export const DEFAULT_DRAW_TO_CANVAS_OPTIONS: Readonly<DrawToCanvasConfig> = Obje
  */
 export function drawToCanvas(image: RgbaImage, canvas: CanvasLike, options?: DrawToCanvasOptions): void {
   const owner = 'drawToCanvas';
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, DRAW_TO_CANVAS_KEYS);
   const config: DrawToCanvasConfig = {
     resize: boolean(owner, 'resize', o.resize ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.resize),
     x: finiteNumber(owner, 'x', o.x ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.x),

@@ -1,6 +1,6 @@
 import { PiqInputError } from '../errors';
 import type { RgbaColor, RgbaImage } from './types';
-import { describe, nonNegativeInt, optionsObject } from '../internal/checks';
+import { describe, nonNegativeInt, optionKeys, optionsObject } from '../internal/checks';
 import { checkPixelCount, rgbaColor, rgbaImage } from './validate';
 
 /**
@@ -25,6 +25,8 @@ export interface GridOptions {
    */
   background?: { r: number; g: number; b: number; a?: number };
 }
+
+const GRID_KEYS = optionKeys<GridOptions>({ padding: true, background: true });
 
 /**
  * {@link GridOptions} with every default filled in.
@@ -87,7 +89,7 @@ export function grid(images: RgbaImage[][], options?: GridOptions): RgbaImage {
       cellH = Math.max(cellH, checked.height);
     });
   });
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, GRID_KEYS);
   const config: GridConfig = {
     padding: nonNegativeInt(owner, 'padding', o.padding ?? DEFAULT_GRID_OPTIONS.padding),
     background: rgbaColor(owner, 'background', o.background ?? DEFAULT_GRID_OPTIONS.background),

@@ -1,7 +1,7 @@
 import { resolveLut, type Colormap, type ColormapName } from './colormap';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { optionsObject } from '../internal/checks';
+import { optionKeys, optionsObject } from '../internal/checks';
 import { unitInterval, valueGrid } from './validate';
 
 /**
@@ -39,6 +39,8 @@ export interface HeatmapOptions {
    */
   alpha?: number;
 }
+
+const HEATMAP_KEYS = optionKeys<HeatmapOptions>({ colormap: true, min: true, max: true, alpha: true });
 
 /**
  * {@link HeatmapOptions} with every default filled in.
@@ -121,7 +123,7 @@ export function heatmap(values: NumericArray, width: number, height: number, opt
 
 /** Fills defaults with ?? and validates the options of heatmap (and of callers that forward them). */
 export function resolveHeatmapOptions(owner: string, options: HeatmapOptions | undefined): HeatmapConfig {
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, HEATMAP_KEYS);
   const colormap = o.colormap ?? DEFAULT_HEATMAP_OPTIONS.colormap;
   resolveLut(owner, 'colormap', colormap);
   return {

@@ -4,7 +4,7 @@ import { paintLut } from './heatmap';
 import { rangeBound, resolveRange } from './normalize';
 import { toRgbaFor } from './to-rgba';
 import type { NumericArray, RgbaImage } from './types';
-import { optionsObject } from '../internal/checks';
+import { optionKeys, optionsObject } from '../internal/checks';
 import { numericArray, rgbaImage, unitInterval } from './validate';
 
 /**
@@ -24,6 +24,8 @@ export interface OverlayOptions {
    */
   alpha?: number;
 }
+
+const OVERLAY_KEYS = optionKeys<OverlayOptions>({ alpha: true });
 
 /**
  * {@link OverlayOptions} with every default filled in.
@@ -89,7 +91,7 @@ export function overlay(base: RgbaImage, heat: RgbaImage, options?: OverlayOptio
       `${owner}: 'heat' must have the size of 'base' (${b.width}x${b.height}), got ${h.width}x${h.height}. Resize one of them first (e.g. resizeNearest).`,
     );
   }
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, OVERLAY_KEYS);
   const alpha = unitInterval(owner, 'alpha', o.alpha ?? DEFAULT_OVERLAY_OPTIONS.alpha);
   const data = new Uint8ClampedArray(b.data.length);
   compositeInto(b.data, h.data, alpha, data);
@@ -138,6 +140,8 @@ export interface MaskOverlayOptions {
    */
   imageMax?: number | 'auto';
 }
+
+const MASK_OVERLAY_KEYS = optionKeys<MaskOverlayOptions>({ colormap: true, alpha: true, maskMin: true, maskMax: true, imageMin: true, imageMax: true });
 
 /**
  * {@link MaskOverlayOptions} with every default filled in.
@@ -200,7 +204,7 @@ export function maskOverlay(
   options?: MaskOverlayOptions,
 ): RgbaImage {
   const owner = 'maskOverlay';
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, MASK_OVERLAY_KEYS);
   const config: MaskOverlayConfig = {
     colormap: o.colormap ?? DEFAULT_MASK_OVERLAY_OPTIONS.colormap,
     alpha: unitInterval(owner, 'alpha', o.alpha ?? DEFAULT_MASK_OVERLAY_OPTIONS.alpha),

@@ -3,7 +3,7 @@ import { type Colormap, type ColormapName, resolveLut } from './colormap';
 import { paintLut } from './heatmap';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { describe, oneOf, optionsObject } from '../internal/checks';
+import { describe, oneOf, optionKeys, optionsObject } from '../internal/checks';
 import { unitInterval, valueGrid } from './validate';
 
 /**
@@ -76,6 +76,8 @@ export interface SpectrogramImageOptions {
    */
   alpha?: number;
 }
+
+const SPECTROGRAM_IMAGE_KEYS = optionKeys<SpectrogramImageOptions>({ colormap: true, scale: true, topDb: true, min: true, max: true, alpha: true });
 
 /**
  * {@link SpectrogramImageOptions} with every default filled in.
@@ -155,7 +157,7 @@ export function spectrogramImage(
 ): RgbaImage {
   const owner = 'spectrogramImage';
   const { width: f, height: b, values: raw } = valueGrid(owner, { name: 'values', value: values }, { name: 'frames', value: frames }, { name: 'bins', value: bins }, 'Pass fewer frames or bins.');
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, SPECTROGRAM_IMAGE_KEYS);
   const config: SpectrogramImageConfig = {
     colormap: o.colormap ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.colormap,
     scale: oneOf(owner, 'scale', o.scale ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.scale, SPECTROGRAM_SCALES),

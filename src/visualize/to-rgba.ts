@@ -1,7 +1,7 @@
 import { PiqInputError } from '../errors';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { describe, optionsObject } from '../internal/checks';
+import { describe, optionKeys, optionsObject } from '../internal/checks';
 import { valueGrid } from './validate';
 
 /**
@@ -29,6 +29,8 @@ export interface ToRgbaOptions {
    */
   max?: number | 'auto';
 }
+
+const TO_RGBA_KEYS = optionKeys<ToRgbaOptions>({ min: true, max: true });
 
 /**
  * {@link ToRgbaOptions} with every default filled in.
@@ -98,7 +100,7 @@ export function toRgbaFor(
     { name: 'height', value: height },
     'Pass smaller sizes.',
   );
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, TO_RGBA_KEYS);
   const min = rangeBound(owner, names.min, o.min ?? DEFAULT_TO_RGBA_OPTIONS.min);
   const max = rangeBound(owner, names.max, o.max ?? DEFAULT_TO_RGBA_OPTIONS.max);
   const { offset, scale } = resolveRange(owner, names, vals, min, max);

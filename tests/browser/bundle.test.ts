@@ -71,6 +71,12 @@ describe('browser bundle', () => {
     expect(r.code).not.toMatch(/from\s*["']node:|require\(["']node:/);
   });
 
+  it("reports the Node built-ins of the main entry's Node flavour (the `node` export condition), which browsers never get", async () => {
+    const r = await bundleForBrowser('src/node/root.ts');
+    expect(r.errors.length).toBeGreaterThan(0);
+    expect(r.errors.join('\n')).toMatch(/node:|built into node/i);
+  });
+
   it('reports the Node built-ins of the node subpath, so the check is not vacuous', async () => {
     const r = await bundleForBrowser('src/node/index.ts');
     expect(r.errors.length).toBeGreaterThan(0);

@@ -113,7 +113,7 @@ describe('toLogitsAdapter and prepareScoring', () => {
     expect(view.inputShape).toBeUndefined();
     const x = tf.ones([2, 3]);
     expect(() => view.logits(x)).toThrow(PiqConfigError);
-    expect(() => toLogitsAdapter('o', { run: () => 0 })).toThrow(/'classifier' must be a ClassifierAdapter or a function/);
+    expect(() => toLogitsAdapter('o', { run: () => 0 })).toThrow(/'classifier' must be a tf.LayersModel, a tf.GraphModel, a ClassifierAdapter or a function/);
     x.dispose();
   });
 

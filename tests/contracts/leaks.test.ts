@@ -150,11 +150,11 @@ describe('public calls leave no tensors behind (success paths)', () => {
       await evaluateInterpretations(logits, x, masks, { metrics: ['averageIncrease', 'averageDrop', 'averageGain', 'faithfulness', 'inputFidelity', 'sparseness', 'complexity', 'maskInFaithfulness'] });
     }],
     ['baselines', async () => [
-      await new Saliency(logits).explain(x),
-      await new SmoothGrad(logits, { samples: 2 }).explain(x),
+      await new Saliency(logits).explainTensors(x),
+      await new SmoothGrad(logits, { samples: 2 }).explainTensors(x),
       await integratedGradients(logits, x, { steps: 3 }),
-      await new Occlusion(logits, { window: 2 }).explain(x),
-      await createAttributionMethod('saliency', logits).explain(x),
+      await new Occlusion(logits, { window: 2 }).explainTensors(x),
+      await createAttributionMethod('saliency', logits).explainTensors(x),
     ]],
     ['audio', () => {
       const s = spectrogram(new Float32Array(4096).map((_, i) => Math.sin(i / 5)), { nFFT: 256, hop: 64 });

@@ -370,7 +370,9 @@ table('loadInterpreter', () => [
 ]);
 
 table('Interpreter.interpret', () => [
-  { bad: 'a missing batch dimension', call: using(() => [tf.zeros([8, 8, 1])], (x) => F.interpreter.interpret(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'a single row of pixels values', call: using(() => [tf.zeros([8, 8])], (x) => F.interpreter.interpret(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'pixels of the wrong size', call: () => F.interpreter.interpret({ width: 4, height: 4, data: new Uint8Array(64) }), error: PiqInputError, arg: 'input' },
+  { bad: 'an inputRange of [1, 0]', call: () => F.interpreter.interpret(F.images, { inputRange: [1, 0] }), error: PiqConfigError, arg: 'inputRange' },
   { bad: 'int32 input', call: using(() => [tf.zeros([1, 8, 8, 1], 'int32')], (x) => F.interpreter.interpret(x!)), error: PiqInputError, arg: 'input' },
   { bad: 'an empty batch', call: using(() => [tf.zeros([0, 8, 8, 1])], (x) => F.interpreter.interpret(x!)), error: PiqInputError, arg: 'input' },
   { bad: 'NaN input', call: using(() => [tf.fill([1, 8, 8, 1], Number.NaN)], (x) => F.interpreter.interpret(x!)), error: PiqInputError, arg: 'input' },
@@ -379,8 +381,17 @@ table('Interpreter.interpret', () => [
   { bad: 'an array as input', call: () => F.interpreter.interpret([1, 2] as never), error: PiqInputError, arg: 'input' },
 ]);
 
+table('Interpreter.interpretTensors', () => [
+  { bad: 'a row of values', call: using(() => [tf.zeros([8, 8])], (x) => F.interpreter.interpretTensors(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'int32 input', call: using(() => [tf.zeros([1, 8, 8, 1], 'int32')], (x) => F.interpreter.interpretTensors(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'NaN input', call: using(() => [tf.fill([1, 8, 8, 1], Number.NaN)], (x) => F.interpreter.interpretTensors(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'a batchSize of 0', call: () => F.interpreter.interpretTensors(F.images, { batchSize: 0 }), error: PiqConfigError, arg: 'batchSize' },
+  { bad: 'an inputRange of one number', call: () => F.interpreter.interpretTensors(F.images, { inputRange: [1] as never }), error: PiqConfigError, arg: 'inputRange' },
+]);
+
 table('Interpreter', () => [
   { bad: 'interpret after dispose', call: () => F.dead.interpret(F.images), error: PiqStateError, arg: '', owner: 'Interpreter.interpret', state: true },
+  { bad: 'interpretTensors after dispose', call: () => F.dead.interpretTensors(F.images), error: PiqStateError, arg: '', owner: 'Interpreter.interpretTensors', state: true },
   { bad: 'save after dispose', call: () => F.dead.save(memoryHandler()), error: PiqStateError, arg: '', owner: 'Interpreter.save', state: true },
   { bad: 'fit after dispose', call: () => F.dead.fit(F.images), error: PiqStateError, arg: '', owner: 'Interpreter.fit', state: true },
   { bad: 'a number as save destination', call: () => F.interpreter.save(3 as never), error: PiqConfigError, arg: 'destination', owner: 'Interpreter.save' },
@@ -422,8 +433,8 @@ table('evaluateInterpretations', () => [
 // ---- baselines ----------------------------------------------------------------------------------
 table('Saliency', () => [
   { bad: 'a classifier that is not a function', call: () => new Saliency({} as never), error: PiqConfigError, arg: 'classifier' },
-  { bad: 'a NaN input in explain', call: using(() => [tf.fill([1, 4, 4, 1], Number.NaN)], (x) => new Saliency(F.logits).explain(x!)), error: PiqInputError, arg: 'inputs', owner: 'Saliency.explain' },
-  { bad: 'a target out of range in explain', call: () => new Saliency(F.logits).explain(F.x, { target: [0, 5] }), error: PiqInputError, arg: 'target', owner: 'Saliency.explain' },
+  { bad: 'a NaN input in explain', call: using(() => [tf.fill([1, 4, 4, 1], Number.NaN)], (x) => new Saliency(F.logits).explainTensors(x!)), error: PiqInputError, arg: 'inputs', owner: 'Saliency.explain' },
+  { bad: 'a target out of range in explain', call: () => new Saliency(F.logits).explainTensors(F.x, { target: [0, 5] }), error: PiqInputError, arg: 'target', owner: 'Saliency.explain' },
 ]);
 table('SmoothGrad', () => [
   { bad: 'zero samples', call: () => new SmoothGrad(F.logits, { samples: 0 }), error: PiqConfigError, arg: 'samples' },
