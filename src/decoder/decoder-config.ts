@@ -27,7 +27,7 @@ import { checkReferenceGeometry, isReferencePreset, referenceCodeGrid, type Refe
  * settings (epsilon 1e-5, momentum 0.1) and biases on every convolution; see docs/interpreter.md.
  * @category Decoder
  */
-export type DecoderPreset = 'image' | 'spectrogram' | ReferencePreset;
+export type DecoderPreset = 'image' | 'spectrogram' | 'reference-mnist' | 'reference-audio';
 
 /**
  * Options of {@link InterpreterDecoder}. Shapes are without the batch dimension.
