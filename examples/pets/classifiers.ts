@@ -73,36 +73,44 @@ export function accuracy(logits: tf.Tensor2D, labels: Int32Array): number {
 // ---------------------------------------------------------------- (a) the small CNN
 
 /** Cache key version of classifier (a): bump when the architecture or training changes. */
-const CNN_VERSION = 'v1';
+const CNN_VERSION = 'v2';
 
 /**
- * The small CNN: five 3x3 conv layers (the last, `features`, is 16x16x96 and is what PIQ taps), GAP,
- * softmax. `downsample: true` builds the 128x128 variant: a 2x2 average pool in front of the same layers
- * (same weights, so `setWeights` takes the 64x64 model's weights).
+ * The small CNN: five 3x3 conv + batch-norm + ReLU blocks (24, 48, 48, 96, 96 channels, 2x2 max pools
+ * after the first and third), global average pooling, dropout 0.4, softmax. The last block's ReLU,
+ * `features` (16x16x96), is what PIQ taps. `downsample: true` builds the 128x128 variant: a 2x2 average
+ * pool in front of the same layers (same weights, so `setWeights` takes the 64x64 model's weights).
  */
 export function buildCnn(options: { downsample?: boolean } = {}): tfl.LayersModel {
-  const init = (seed: number) => tfl.initializers.heNormal({ seed });
-  const conv = (filters: number, name: string, seed: number) =>
-    tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(seed), name });
-  return tfl.sequential({
-    name: options.downsample ? 'pets_cnn_128' : 'pets_cnn',
-    layers: [
-      options.downsample ? tfl.layers.averagePooling2d({ inputShape: [128, 128, 3], poolSize: 2, name: 'downsample' }) : tfl.layers.inputLayer({ inputShape: [64, 64, 3], name: 'photo' }),
-      conv(24, 'conv1', 1),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-      conv(48, 'conv2', 2),
-      conv(48, 'conv3', 3),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
-      conv(96, 'conv4', 4),
-      conv(96, 'features', 5),
-      tfl.layers.globalAveragePooling2d({ name: 'gap' }),
-      tfl.layers.dropout({ rate: 0.3, name: 'dropout' }),
-      tfl.layers.dense({ units: NUM_CLASSES, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 6 }), name: 'probs' }),
-    ],
-  });
+  const layers: tfl.layers.Layer[] = [
+    options.downsample ? tfl.layers.averagePooling2d({ inputShape: [128, 128, 3], poolSize: 2, name: 'downsample' }) : tfl.layers.inputLayer({ inputShape: [64, 64, 3], name: 'photo' }),
+  ];
+  const block = (filters: number, i: number, name = `relu${i}`) => {
+    layers.push(
+      tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: tfl.initializers.heNormal({ seed: i }), name: `conv${i}` }),
+      tfl.layers.batchNormalization({ name: `bn${i}` }),
+      tfl.layers.activation({ activation: 'relu', name }),
+    );
+  };
+  block(24, 1);
+  layers.push(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }));
+  block(48, 2);
+  block(48, 3);
+  layers.push(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }));
+  block(96, 4);
+  block(96, 5, 'features');
+  layers.push(
+    tfl.layers.globalAveragePooling2d({ name: 'gap' }),
+    tfl.layers.dropout({ rate: 0.4, name: 'dropout' }),
+    tfl.layers.dense({ units: NUM_CLASSES, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 6 }), name: 'probs' }),
+  );
+  return tfl.sequential({ name: options.downsample ? 'pets_cnn_128' : 'pets_cnn', layers });
 }
 
-/** Loads classifier (a) from .cache/, or trains it (Adam 1e-3, batch 32, a fresh augmentation of the training photos every epoch). */
+/**
+ * Loads classifier (a) from .cache/, or trains it: Adam from 2e-3 with a cosine decay to 0, batch 32,
+ * a fresh augmentation of the training photos every epoch.
+ */
 export async function loadOrTrainCnn(trainX: tf.Tensor4D, trainY: Int32Array, testX: tf.Tensor4D, testY: Int32Array, o: { epochs: number; retrain: boolean }) {
   const dir = resolve('.cache', `pets-cnn-${CNN_VERSION}-${o.epochs}ep-${dataKey(trainX)}`);
   if (!o.retrain && existsSync(join(dir, 'model.json'))) {
@@ -111,11 +119,15 @@ export async function loadOrTrainCnn(trainX: tf.Tensor4D, trainY: Int32Array, te
   }
   const t0 = Date.now();
   const model = buildCnn();
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const lr = 2e-3;
+  const optimizer = tf.train.adam(lr);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const y = tf.oneHot(tf.tensor1d(trainY, 'int32'), NUM_CLASSES);
   const rand = seededRandom(7);
   const bar = progressBar('classifier (a) epochs', o.epochs);
   for (let e = 0; e < o.epochs; e++) {
+    // Cosine decay; tfjs's Adam reads its learningRate field at every step.
+    (optimizer as unknown as { learningRate: number }).learningRate = lr * 0.5 * (1 + Math.cos((Math.PI * e) / o.epochs));
     const xa = augment(trainX, rand);
     const h = await model.fit(xa, y, { epochs: 1, batchSize: 32, shuffle: true, verbose: 0 });
     xa.dispose();

