@@ -42,6 +42,7 @@ const HELP = `npm run bench:quality -- [options]
   --classifier-epochs <n>   classifier epochs (default 2), as the demo
   --out <dir>               output folder (default bench/results)
   --retrain                 ignore the cached classifier and interpreter`;
+const FLAGS = { quick: 'boolean', digits: 'string', pairs: 'string', steps: 'string', batch: 'string', backend: 'string', samples: 'string', epochs: 'string', lr: 'string', 'classifier-samples': 'string', 'classifier-epochs': 'string', out: 'string', retrain: 'boolean' } as const;
 
 /** The metrics of the table, in order: JSON key, evaluateInterpretations name. */
 const METRICS: ReadonlyArray<[string, MetricName]> = [
@@ -63,7 +64,7 @@ type MethodScores = Record<
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, HELP);
+  const args = parseArgs(argv, FLAGS, HELP);
   const quick = args.flag('quick');
   const digits = args.int('digits', quick ? 64 : 400);
   const pairCount = args.int('pairs', quick ? 32 : 200);
@@ -125,10 +126,10 @@ async function main(): Promise<void> {
     const tm = Date.now();
     // Warm-up on two digits (kernel set-up), then time the explanations of all scored digits.
     const warm = tf.slice(x, 0, 2);
-    (await method.explain(warm, { batchSize })).dispose();
+    (await method.explainTensors(warm, { batchSize })).dispose();
     warm.dispose();
     const start = performance.now();
-    const masks = await method.explain(x, { batchSize });
+    const masks = await method.explainTensors(x, { batchSize });
     await masks.data();
     const msPerExplanation = (performance.now() - start) / digits;
     const report = await evaluateInterpretations(adapter, x, masks, {
@@ -138,10 +139,10 @@ async function main(): Promise<void> {
     });
     masks.dispose();
     // Overlap test: Fid-In on mixtures (is argmax f(M ⊙ mixture) the mixture's predicted digit?).
-    const mixMasks = await method.explain(mix, { batchSize });
+    const mixMasks = await method.explainTensors(mix, { batchSize });
     const overlap = await evaluateInterpretations(adapter, mix, mixMasks, { metrics: ['inputFidelity'], batchSize: 64 });
     mixMasks.dispose();
-    const g = await method.explain(gridX, { batchSize });
+    const g = await method.explainTensors(gridX, { batchSize });
     gridMasks[method.name] = (await g.data()) as Float32Array;
     g.dispose();
 
@@ -240,6 +241,7 @@ async function loadOrTrainInterpreter(
   const batchesPerEpoch = Math.ceil(o.samples / 64);
   let bar = progressBar('interpreter epoch 1', batchesPerEpoch);
   const history = await interpreter.fit(xs, {
+    verbose: 0, // this script draws its own progress bar
     epochs: o.epochs,
     batchSize: 64,
     learningRate: o.learningRate,
