@@ -1,6 +1,7 @@
-// Command-line flags of `npm run example:pets`, parsed with node:util's parseArgs in strict mode:
-// an unknown flag, a missing value or a stray positional argument is an error, not a silent default.
-import { parseArgs } from 'node:util';
+// Command-line flags of `npm run example:pets`, parsed with the examples' shared strict parser
+// (examples/shared/cli.ts, node:util parseArgs): an unknown flag, a missing value or a stray positional
+// argument is an error, not a silent default.
+import { parseArgs } from '../shared/cli';
 
 export const HELP = `npm run example:pets -- [options]
   --quick                  small, fast run for CI: classifier (a) only, fewer epochs and photos
@@ -36,69 +37,56 @@ export interface PetsArgs {
   test: number;
   pairs: number;
   retrain: boolean;
-  help: boolean;
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(value)}.`);
-  return n;
+const FLAGS = {
+  quick: 'boolean',
+  out: 'string',
+  data: 'string',
+  backend: 'string',
+  classifiers: 'string',
+  'classifier-epochs': 'string',
+  'head-epochs': 'string',
+  epochs: 'string',
+  'epochs-b': 'string',
+  hires: 'string',
+  'hires-epochs': 'string',
+  test: 'string',
+  pairs: 'string',
+  retrain: 'boolean',
+} as const;
+
+/** A comma-separated subset of a and b (`none` allowed when `allowNone`), each at most once. */
+function which(flag: string, raw: string, allowNone: boolean): Array<'a' | 'b'> {
+  const list = allowNone && raw === 'none' ? [] : raw.split(',').map((s) => s.trim());
+  if ((!allowNone && list.length === 0) || list.some((c) => c !== 'a' && c !== 'b') || new Set(list).size !== list.length) {
+    throw new Error(`--${flag} must be a, b or a,b${allowNone ? ' or none' : ''}, got ${JSON.stringify(raw)}.`);
+  }
+  return list as Array<'a' | 'b'>;
 }
 
-/** Parses argv (without node and script). Throws on unknown flags and bad values. */
+/** Parses argv (without node and script). Throws on unknown flags and bad values; `--help` prints HELP and exits. */
 export function parsePetsArgs(argv: string[]): PetsArgs {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      quick: { type: 'boolean', default: false },
-      out: { type: 'string' },
-      data: { type: 'string' },
-      backend: { type: 'string' },
-      classifiers: { type: 'string' },
-      'classifier-epochs': { type: 'string' },
-      'head-epochs': { type: 'string' },
-      epochs: { type: 'string' },
-      'epochs-b': { type: 'string' },
-      hires: { type: 'string' },
-      'hires-epochs': { type: 'string' },
-      test: { type: 'string' },
-      pairs: { type: 'string' },
-      retrain: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const quick = values.quick === true;
-  const backend = values.backend ?? 'wasm';
+  const a = parseArgs(argv, FLAGS, HELP);
+  const quick = a.flag('quick');
+  const backend = a.string('backend', 'wasm');
   if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${JSON.stringify(backend)}.`);
-  const list = (values.classifiers ?? (quick ? 'a' : 'a,b')).split(',').map((s) => s.trim());
-  if (list.length === 0 || list.some((c) => c !== 'a' && c !== 'b') || new Set(list).size !== list.length) {
-    throw new Error(`--classifiers must be a, b or a,b, got ${JSON.stringify(values.classifiers)}.`);
-  }
-  const hiresRaw = values.hires ?? 'a';
-  const hires = hiresRaw === 'none' ? [] : hiresRaw.split(',').map((s) => s.trim());
-  if (hires.some((c) => c !== 'a' && c !== 'b') || new Set(hires).size !== hires.length) {
-    throw new Error(`--hires must be a, b, a,b or none, got ${JSON.stringify(hiresRaw)}.`);
-  }
-  const test = positiveInt('test', values.test, quick ? 24 : 120);
+  const test = a.int('test', quick ? 24 : 120);
   if (test > 120) throw new Error(`--test must be at most 120 (the test split), got ${test}.`);
   return {
     quick,
-    out: values.out ?? './piq-pets-output',
-    data: values.data ?? '../shared/data/oxford-pets',
+    out: a.string('out', './piq-pets-output'),
+    data: a.string('data', '../shared/data/oxford-pets'),
     backend,
-    classifiers: list as Array<'a' | 'b'>,
-    classifierEpochs: positiveInt('classifier-epochs', values['classifier-epochs'], quick ? 6 : 60),
-    headEpochs: positiveInt('head-epochs', values['head-epochs'], quick ? 10 : 40),
-    epochs: positiveInt('epochs', values.epochs, quick ? 2 : 10),
-    epochsB: positiveInt('epochs-b', values['epochs-b'], quick ? 1 : 4),
-    hires: hires as Array<'a' | 'b'>,
-    hiresEpochs: positiveInt('hires-epochs', values['hires-epochs'], quick ? 1 : 3),
+    classifiers: which('classifiers', a.string('classifiers', quick ? 'a' : 'a,b'), false),
+    classifierEpochs: a.int('classifier-epochs', quick ? 6 : 60),
+    headEpochs: a.int('head-epochs', quick ? 10 : 40),
+    epochs: a.int('epochs', quick ? 2 : 10),
+    epochsB: a.int('epochs-b', quick ? 1 : 4),
+    hires: which('hires', a.string('hires', 'a'), true),
+    hiresEpochs: a.int('hires-epochs', quick ? 1 : 3),
     test,
-    pairs: positiveInt('pairs', values.pairs, quick ? 12 : 60),
-    retrain: values.retrain === true,
-    help: values.help === true,
+    pairs: a.int('pairs', quick ? 12 : 60),
+    retrain: a.flag('retrain'),
   };
 }

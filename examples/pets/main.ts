@@ -25,7 +25,7 @@ import {
 import { encodePng, grid, maskOverlay, resizeNearest, toRgba, type RgbaImage } from 'piq-tfjs/visualize';
 import { log, pickBackend, progressBar } from '../shared/cli';
 import { boxAnnotator, ANNOTATION_VERSION, type BoxAnnotator } from './annotator';
-import { HELP, parsePetsArgs, type PetsArgs } from './args';
+import { parsePetsArgs, type PetsArgs } from './args';
 import { humanModelsInstalled, loadGraph, readCenternet, type GraphModel } from './centernet';
 import { accuracy, buildCnn, dataKey, graphAdapterWithHead, HEAD_NODES, BACKBONE, loadOrTrainCnn, loadOrTrainPretrained } from './classifiers';
 import { BREEDS, loadPets, petRegions, pixels, type PetsData } from './dataset';
@@ -75,17 +75,7 @@ interface ModeResult extends MethodScores {
 }
 
 async function main(): Promise<void> {
-  let args: PetsArgs;
-  try {
-    args = parsePetsArgs(process.argv.slice(2));
-  } catch (e) {
-    console.error(`${(e as Error).message}\n\n${HELP}`);
-    process.exit(2);
-  }
-  if (args.help) {
-    console.log(HELP);
-    return;
-  }
+  const args = parsePetsArgs(process.argv.slice(2));
   const t0 = Date.now();
   const outDir = resolve(args.out);
   mkdirSync(outDir, { recursive: true });
@@ -256,7 +246,7 @@ async function fitInterpreter(interpreter: Interpreter, x: tf.Tensor4D, epochs: 
   let peak = tf.memory().numBytes;
   const t = Date.now();
   await interpreter.fit(x, {
-    epochs, ...FIT, batchSize, logEvery: 3,
+    epochs, ...FIT, batchSize, logEvery: 3, verbose: 0,
     onProgress: (p) => {
       peak = Math.max(peak, tf.memory().numBytes);
       bar.set(p.batch, `loss ${p.loss.total?.toFixed(3)} perplexity ${p.perplexity.toFixed(1)}`);
@@ -363,15 +353,14 @@ async function runClassifier(
   for (const [name, options] of BASELINES) {
     const method = createAttributionMethod(name, scorer, options as never);
     const te = Date.now();
-    const masks = await method.explain(testX, { batchSize: 16 });
+    const masks = await method.explainTensors(testX, { batchSize: 16 });
     const explainSeconds = (Date.now() - te) / 1000;
     const scores = await scoreMasks(scorer, testX, masks, truth);
     gridMasks[name] = (await masks.data()) as Float32Array;
     masks.dispose();
     const mm = await method.explain(bench.mixX, { batchSize: 16 });
     const pred = mixPredicted ?? (mixPredicted = tf.tidy(() => tf.argMax(scorer.logits(bench.mixX), -1)).dataSync() as Int32Array);
-    overlapMasks[name] = (await mm.data()) as Float32Array;
-    mm.dispose();
+    overlapMasks[name] = mm.mask;
     const overlap = overlapScores(overlapMasks[name] as Float32Array, pred, bench.pairs, bench.testY, SIZE);
     modes[name] = { ...scores, overlap, explainSeconds };
     log(`${name} (${spec.id}): mask-in Fid-In ${(scores.FidIn * 100).toFixed(1)}%, pointing ${(scores.pointing * 100).toFixed(1)}%, IoU ${scores.iou.toFixed(3)}, overlap on predicted half ${(overlap.onPredictedHalf * 100).toFixed(1)}% (${explainSeconds.toFixed(0)} s)`);

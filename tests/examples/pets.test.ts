@@ -128,7 +128,7 @@ describe('pets flags (node:util parseArgs, strict)', () => {
   });
 
   it('rejects a bad value with the flag name', () => {
-    expect(() => parsePetsArgs(['--epochs', '0'])).toThrow(/--epochs must be a positive integer, got "0"/);
+    expect(() => parsePetsArgs(['--epochs', '0'])).toThrow(/--epochs must be a positive integer, got 0/);
     expect(() => parsePetsArgs(['--classifiers', 'c'])).toThrow(/--classifiers must be a, b or a,b/);
   });
 
