@@ -117,25 +117,12 @@ export interface OverlapScores {
   meanShare: number;
 }
 
-/**
- * The overlap test's scores for masks `[pairs, size, size]` and the classifier's decisions on the pairs.
- * With `keep`, only the pairs it accepts count (e.g. a cat next to a dog).
- */
-export function overlapScores(
-  masks: Float32Array,
-  predicted: ArrayLike<number>,
-  pairs: ReadonlyArray<readonly [number, number]>,
-  labels: ArrayLike<number>,
-  size: number,
-  keep: (a: number, b: number) => boolean = () => true,
-): OverlapScores {
-  let kept = 0;
+/** The overlap test's scores for masks `[pairs, size, size]` and the classifier's decisions on the pairs. */
+export function overlapScores(masks: Float32Array, predicted: ArrayLike<number>, pairs: ReadonlyArray<readonly [number, number]>, labels: ArrayLike<number>, size: number): OverlapScores {
   let one = 0;
   let hits = 0;
   let share = 0;
   pairs.forEach(([a, b], i) => {
-    if (!keep(a, b)) return;
-    kept++;
     const c = predicted[i];
     const side = c === labels[a] ? 0 : c === labels[b] ? 1 : -1;
     if (side < 0) return;
@@ -144,5 +131,5 @@ export function overlapScores(
     share += s;
     if (s > 0.5) hits++;
   });
-  return { pairs: kept, predictedOneOfTwo: kept ? one / kept : NaN, onPredictedHalf: one ? hits / one : NaN, meanShare: one ? share / one : NaN };
+  return { pairs: pairs.length, predictedOneOfTwo: one / pairs.length, onPredictedHalf: one ? hits / one : NaN, meanShare: one ? share / one : NaN };
 }
