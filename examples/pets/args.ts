@@ -4,7 +4,8 @@
 import { parseArgs } from '../shared/cli';
 
 export const HELP = `npm run example:pets -- [options]
-  --quick                  small, fast run for CI: classifier (a) only, fewer epochs and photos
+  --quick                  small, fast run for CI: classifier (a) only (no pretrained models, so no
+                           concept mode), fewer epochs and photos
   --out <dir>              output folder (default ./piq-pets-output)
   --data <dir>             the Oxford-IIIT Pet subset (default ../shared/data/oxford-pets)
   --backend <name>         wasm | cpu (default wasm, with piq-tfjs's wasm training kernels)

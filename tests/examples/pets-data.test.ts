@@ -145,3 +145,31 @@ describe('pets augmentation', () => {
     tf.dispose([x, a, b]);
   });
 });
+
+describe.skipIf(!haveData)('pets scoring pipeline on four real photos (untrained CNN, Grad-CAM)', () => {
+  it('scores masks with the faithfulness metrics and the trimaps, all in range, without leaking tensors', async () => {
+    const { buildCnn } = await import('../../examples/pets/classifiers');
+    const { scoreMasks } = await import('../../examples/pets/scoring');
+    const { createAttributionMethod, toClassifierAdapter } = await import('piq-tfjs');
+    const data = loadPets(DATA);
+    const idx = data.test.slice(0, 4);
+    const x = tf.tensor4d(pixels(data.low, idx), [4, 64, 64, 3]);
+    const truth = { pet: tf.tensor3d(petRegions(data.low, idx, 'pet'), [4, 64, 64]), strict: tf.tensor3d(petRegions(data.low, idx, 'background'), [4, 64, 64]) };
+    const model = buildCnn();
+    const adapter = toClassifierAdapter(model, { featureLayer: 'features' });
+    const before = tf.memory().numTensors;
+    const masks = await createAttributionMethod('gradCam', adapter).explainTensors(x);
+    const s = await scoreMasks(adapter, x, masks, truth);
+    masks.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    for (const k of ['pointing', 'iou', 'pointingStrict', 'iouStrict', 'FidIn', 'SPS'] as const) {
+      expect(s[k]).toBeGreaterThanOrEqual(0);
+      expect(s[k]).toBeLessThanOrEqual(1);
+    }
+    expect(s.AD).toBeGreaterThanOrEqual(0);
+    expect(s.AD).toBeLessThanOrEqual(100);
+    expect(Math.abs(s.FF)).toBeLessThanOrEqual(1);
+    tf.dispose([x, truth.pet, truth.strict]);
+    model.dispose();
+  }, 60_000);
+});
