@@ -15,7 +15,7 @@
 // bundles for browsers; it never imports the wasm package (the caller passes it in).
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { boolean, describe } from '../internal/checks';
+import { boolean, describe, optionKeys, optionsObject } from '../internal/checks';
 
 const OWNER = 'enableWasmThreads';
 const BACKEND = 'wasm';
@@ -64,6 +64,8 @@ export interface EnableWasmThreadsOptions {
    */
   trimIdleWorkers?: boolean;
 }
+
+const ENABLE_WASM_THREADS_KEYS = optionKeys<EnableWasmThreadsOptions>({ threads: true, trimIdleWorkers: true });
 
 /**
  * What {@link enableWasmThreads} did, and how to undo it.
@@ -250,9 +252,7 @@ export async function enableWasmThreads(wasmBackend: WasmThreadsBackendModule, o
       `${OWNER}: 'wasmBackend' must be the @tensorflow/tfjs-backend-wasm module (with setThreadsCount and getThreadsCount), got ${describe(wasmBackend)}. Fix: import * as wasm from '@tensorflow/tfjs-backend-wasm' and pass wasm.`,
     );
   }
-  if (typeof options !== 'object' || options === null) {
-    throw new PiqConfigError(`${OWNER}: 'options' must be an object, got ${describe(options)}.`);
-  }
+  optionsObject(OWNER, options, ENABLE_WASM_THREADS_KEYS);
   const trim = boolean(OWNER, 'trimIdleWorkers', options.trimIdleWorkers ?? true);
   const node = isNode();
   const cores = logicalCores();

@@ -111,6 +111,7 @@ const rows: Row[] = [
   { type: 'PostStepOptions', entry: 'VectorQuantizer.postStep', call: withTensors(() => [tf.zeros([1, 2, 2, 2]), cls(), tf.zeros([1, 2, 2], 'int32')], (f, c, i) => F.vq.postStep(f!, c!, i!, { validat: false } as never)), typo: 'validat', suggestion: 'validate' },
   { type: 'ClassRestrictedSearchOptions', entry: 'classRestrictedNearest', call: withTensors(search, (u, e, t, c) => piq.classRestrictedNearest(u!, e!, t!, c!, { validte: false } as never)), typo: 'validte', suggestion: 'validate' },
   { type: 'ClassRestrictedSearchOptions', entry: 'classRestrictedQuantize', call: withTensors(search, (u, e, t, c) => piq.classRestrictedQuantize(u!, e!, t!, c!, { Validate: false } as never)), typo: 'Validate', suggestion: 'validate' },
+  { type: 'EnableWasmThreadsOptions', entry: 'enableWasmThreads', call: () => piq.enableWasmThreads({ setThreadsCount: () => undefined, getThreadsCount: () => 1 } as never, { thread: 2 } as never), typo: 'thread', suggestion: 'threads' },
   { type: 'EnableWasmTrainingOptions', entry: 'enableWasmTraining', call: () => piq.enableWasmTraining({ fastTiles: true } as never), typo: 'fastTiles', suggestion: 'fastTile' },
   // piq-tfjs/audio
   { type: 'SpectrogramOptions', entry: 'spectrogram', call: () => spectrogram(F.wave, { hopp: 128 } as never), typo: 'hopp', suggestion: 'hop' },
