@@ -7,7 +7,7 @@
 // 128x128 on the hi-res test photos. Writes PNG grids and metrics.json / metrics.md.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
       const spec = {
         id: 'a',
         options: { classifier: model, featureLayer: 'features' } as ClassifierOptions,
-        info: { kind: 'small CNN trained here (flips, crops, colour jitter)', featureLayer: 'features', epochs: args.classifierEpochs, trainSeconds, cache: dir },
+        info: { kind: 'small CNN trained here (flips, crops, colour jitter)', featureLayer: 'features', epochs: args.classifierEpochs, trainSeconds, cache: relative(process.cwd(), dir) },
       };
       results.a = await runClassifier(spec, bench, args, outDir);
       if (args.hires.includes('a')) hires.a = await runHires({ classifier: cnnAt128(model), featureLayer: 'features' }, 'a', bench, args, outDir);
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
           headEpochs: args.headEpochs,
           headTrainAccuracy: trainAccuracy,
           trainSeconds,
-          cache: cacheFile,
+          cache: relative(process.cwd(), cacheFile),
         },
       };
       results.b = await runClassifier(spec, bench, args, outDir);
