@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from '../examples/shared/cli';
+import { median, timeIt } from './timing';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -34,21 +35,7 @@ interface Row {
   batchCheckPercentOfStep: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
 
-async function time(fn: () => Promise<unknown>, warmup: number, reps: number): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    ts.push(performance.now() - t0);
-  }
-  return median(ts);
-}
 
 async function child(backend: 'cpu' | 'wasm', cpuSteps: number): Promise<void> {
   await import('@tensorflow/tfjs-backend-cpu');
@@ -69,8 +56,8 @@ async function child(backend: 'cpu' | 'wasm', cpuSteps: number): Promise<void> {
   const check = (x: tf.Tensor) => checkFiniteExamples('bench', "'data'", x);
   const batchReps = 200;
   const sourceReps = 10;
-  const batchCheckMs = await time(() => check(batch), 20, batchReps);
-  const sourceCheckMs = await time(() => check(source), 2, sourceReps);
+  const batchCheckMs = await timeIt(() => check(batch), 20, batchReps);
+  const sourceCheckMs = await timeIt(() => check(source), 2, sourceReps);
   const classifier = buildClassifier();
   const interpreter = await createInterpreter({ classifier, ...MNIST_INTERPRETER_SETTINGS });
   const trainer = new Trainer(interpreter.model);
@@ -80,7 +67,7 @@ async function child(backend: 'cpu' | 'wasm', cpuSteps: number): Promise<void> {
     tf.dispose([r.total, r.perplexity, ...Object.values(r.terms)]);
   };
   const trainStepReps = backend === 'cpu' ? cpuSteps : 20;
-  const trainStepMs = await time(step, backend === 'cpu' ? 1 : 5, trainStepReps);
+  const trainStepMs = await timeIt(step, backend === 'cpu' ? 1 : 5, trainStepReps);
   trainer.dispose();
   interpreter.dispose();
   classifier.dispose();

@@ -7,7 +7,7 @@ export function median(xs: number[]): number {
 }
 
 /** Median wall time (ms) of `reps` calls of `fn` after `warmup` untimed calls. */
-export async function timeIt(fn: () => Promise<void>, warmup: number, reps: number): Promise<number> {
+export async function timeIt(fn: () => Promise<unknown>, warmup: number, reps: number): Promise<number> {
   for (let i = 0; i < warmup; i++) await fn();
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {

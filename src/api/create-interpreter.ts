@@ -9,7 +9,7 @@ import { combineLosses } from '../losses/registry';
 import type { WeightedLoss } from '../losses/types';
 import type { CodebookLayoutOptions } from '../quantizer/codebook-layout';
 import { VectorQuantizer } from '../quantizer/vector-quantizer';
-import type { VectorQuantizerOptions } from '../quantizer/vector-quantizer-options';
+import { VECTOR_QUANTIZER_KEYS, type VectorQuantizerOptions } from '../quantizer/vector-quantizer-options';
 import { createTarget, inputTarget, type Target } from '../targets/targets';
 import { PiqModel, type InterpreterMode } from '../training/piq-model';
 import { Interpreter } from './interpreter';
@@ -83,18 +83,8 @@ const CREATE_KEYS = optionKeys<CreateInterpreterOptions>({
 type DecoderOptions = Partial<Omit<InterpreterDecoderOptions, 'featureShape' | 'outputShape'>> & { outputChannels?: number };
 const DECODER_KEYS = optionKeys<DecoderOptions>({ preset: true, codeDim: true, adapter: true, downsample: true, channels: true, minChannels: true, norm: true, seed: true, outputChannels: true });
 type QuantizerOptions = NonNullable<CreateInterpreterOptions['quantizer']>;
-const QUANTIZER_KEYS = optionKeys<QuantizerOptions>({
-  layout: true,
-  commitmentWeight: true,
-  sharedCodesInTraining: true,
-  init: true,
-  kmeansIterations: true,
-  update: true,
-  emaDecay: true,
-  emaEpsilon: true,
-  deadCodeSteps: true,
-  seed: true,
-});
+/** The quantizer keys of createInterpreter: the VectorQuantizer's, less `codeDim` (set from the decoder). */
+const QUANTIZER_KEYS = VECTOR_QUANTIZER_KEYS.filter((k) => k !== 'codeDim');
 const LAYOUT_KEYS = optionKeys<CodebookLayoutOptions>({ numClasses: true, codesPerClass: true, codebookSize: true, sharedCodes: true, sharedPlacement: true });
 
 const CREATE = 'createInterpreter';
