@@ -20,13 +20,13 @@ import {
   type AttributionMethod,
   type ClassifierAdapter,
   type Interpreter,
-  type MetricName,
 } from 'piq-tfjs';
 import { fileSystem } from 'piq-tfjs/node';
 import { encodePng, grid, heatmap, resizeNearest, toRgba, type RgbaImage } from 'piq-tfjs/visualize';
 import { loadMnist, type MnistSplit } from '../examples/mnist/mnist-data';
 import { loadOrTrainClassifier, MNIST_INTERPRETER_SETTINGS, MNIST_RUN_DEFAULTS, overlapPairs } from '../examples/mnist/classifier';
 import { log, parseArgs, pickBackend, progressBar } from '../examples/shared/cli';
+import { scoreMasks, timedExplain, type MetricScores } from './scoring';
 
 const HELP = `npm run bench:quality -- [options]
   --quick                   fewer digits and a smaller interpreter/classifier (CI; same code path)
@@ -43,23 +43,7 @@ const HELP = `npm run bench:quality -- [options]
   --out <dir>               output folder (default bench/results)
   --retrain                 ignore the cached classifier and interpreter`;
 
-/** The metrics of the table, in order: JSON key, evaluateInterpretations name. */
-const METRICS: ReadonlyArray<[string, MetricName]> = [
-  ['AI', 'averageIncrease'],
-  ['AD', 'averageDrop'],
-  ['AG', 'averageGain'],
-  ['FF', 'faithfulness'],
-  ['FidIn', 'inputFidelity'],
-  ['SPS', 'sparseness'],
-  ['COMP', 'complexity'],
-  ['deletionAUC', 'deletionAuc'],
-  ['insertionAUC', 'insertionAuc'],
-];
-
-type MethodScores = Record<
-  'AI' | 'AD' | 'AG' | 'FF' | 'FidIn' | 'SPS' | 'COMP' | 'deletionAUC' | 'insertionAUC' | 'overlapKept' | 'msPerExplanation',
-  number
->;
+type MethodScores = MetricScores & { overlapKept: number; msPerExplanation: number };
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -124,18 +108,8 @@ async function main(): Promise<void> {
   for (const method of methods) {
     const tm = Date.now();
     // Warm-up on two digits (kernel set-up), then time the explanations of all scored digits.
-    const warm = tf.slice(x, 0, 2);
-    (await method.explain(warm, { batchSize })).dispose();
-    warm.dispose();
-    const start = performance.now();
-    const masks = await method.explain(x, { batchSize });
-    await masks.data();
-    const msPerExplanation = (performance.now() - start) / digits;
-    const report = await evaluateInterpretations(adapter, x, masks, {
-      metrics: METRICS.map(([, m]) => m),
-      batchSize: 64,
-      curve: { steps, baseline: 0 },
-    });
+    const { masks, msPerExplanation } = await timedExplain(method, x, batchSize);
+    const metricScores = await scoreMasks(adapter, x, masks, { steps });
     masks.dispose();
     // Overlap test: Fid-In on mixtures (is argmax f(M ⊙ mixture) the mixture's predicted digit?).
     const mixMasks = await method.explain(mix, { batchSize });
@@ -145,11 +119,7 @@ async function main(): Promise<void> {
     gridMasks[method.name] = (await g.data()) as Float32Array;
     g.dispose();
 
-    const scores = {} as MethodScores;
-    for (const [key, name] of METRICS) scores[key as keyof MethodScores] = report.metrics[name]?.mean ?? NaN;
-    scores.overlapKept = overlap.metrics.inputFidelity?.mean ?? NaN;
-    scores.msPerExplanation = msPerExplanation;
-    results[method.name] = scores;
+    results[method.name] = { ...metricScores, overlapKept: overlap.metrics.inputFidelity?.mean ?? NaN, msPerExplanation };
     log(`${method.name}: done in ${((Date.now() - tm) / 1000).toFixed(1)} s (${msPerExplanation.toFixed(1)} ms per explanation)`);
   }
 
@@ -208,13 +178,9 @@ async function referenceScores(adapter: ClassifierAdapter, x: tf.Tensor4D, mix: 
   const masks = tf.reshape(x, [n, h, w]);
   const mixMasks = tf.reshape(mix, mix.shape.slice(0, 3));
   try {
-    const report = await evaluateInterpretations(adapter, x, masks, { metrics: METRICS.map(([, m]) => m), batchSize: 64, curve: { steps, baseline: 0 } });
+    const metricScores = await scoreMasks(adapter, x, masks, { steps });
     const overlap = await evaluateInterpretations(adapter, mix, mixMasks, { metrics: ['inputFidelity'], batchSize: 64 });
-    const scores = {} as MethodScores;
-    for (const [key, name] of METRICS) scores[key as keyof MethodScores] = report.metrics[name]?.mean ?? NaN;
-    scores.overlapKept = overlap.metrics.inputFidelity?.mean ?? NaN;
-    scores.msPerExplanation = 0;
-    return scores;
+    return { ...metricScores, overlapKept: overlap.metrics.inputFidelity?.mean ?? NaN, msPerExplanation: 0 };
   } finally {
     tf.dispose([masks, mixMasks]);
   }

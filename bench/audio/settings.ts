@@ -1,0 +1,171 @@
+// Named PIQ settings for `npm run bench:audio`: each is one recipe (mask loss, energy threshold τ and
+// where it is taken, tap layer, codes per class, decoder capacity, extra loss terms, training budget)
+// turned into `createInterpreter` options. The ablation runs a list of them on the same classifier
+// and clips. Later settings (#13: the reconstruction variant, fine-tuning) add fields here.
+//
+// Two of the settings need things the library does not offer yet; they are written here against the
+// public API (`Target`, `Loss`, `registerTarget`, `registerLoss`):
+// - `energyMaskPerBand`: the energy threshold taken per frequency band instead of per clip;
+// - `balancedMaskBce`: BCE with positives and negatives weighted equally (the target marks ~3% of bins).
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  codebookLoss,
+  commitmentLoss,
+  energyMask,
+  fidelityLoss,
+  maskTargetLoss,
+  registerLoss,
+  registerTarget,
+  type CreateInterpreterOptions,
+  type Loss,
+  type Target,
+  type WeightedLoss,
+} from 'piq-tfjs';
+
+export interface AudioSetting {
+  /** Short name used in tables, cache keys and `--settings`. */
+  name: string;
+  /** One line: what differs from the `example` setting. */
+  description: string;
+  /**
+   * `'library'`: `createInterpreter({ classifier, featureLayer, target: energyMask({ threshold }) })`
+   * with every other option left at the library's defaults. `'example'`: the audio-digits example's
+   * explicit recipe, with the fields below.
+   */
+  base: 'library' | 'example';
+  featureLayer: string;
+  maskLoss: 'bce' | 'dice' | 'balanced-bce';
+  /** Energy threshold τ of the target. */
+  threshold: number;
+  /** Where the maximum that τ multiplies is taken: over the clip (the reference), or per frequency band. */
+  thresholdScope: 'clip' | 'band';
+  codesPerClass: number;
+  /** Decoder widths (the example: 16 → 8). */
+  decoderChannels: number;
+  decoderMinChannels: number;
+  codeDim: number;
+  /** Weight of the library's `fidelityLoss` (KL between f(x) and f(M ⊙ x)); 0 = not used (the reference). */
+  fidelityWeight: number;
+  /** Interpreter training. */
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+}
+
+/** The audio-digits example's recipe (`npm run example:audio`), which the ablation varies one field at a time. */
+export const EXAMPLE_SETTING: Readonly<AudioSetting> = Object.freeze({
+  name: 'example',
+  description: "audio-digits example: BCE, τ 0.35 per clip, tap 'features', 16 codes/class, spectrogram preset 16→8 channels, codeDim 32",
+  base: 'example',
+  featureLayer: 'features',
+  maskLoss: 'bce',
+  threshold: 0.35,
+  thresholdScope: 'clip',
+  codesPerClass: 16,
+  decoderChannels: 16,
+  decoderMinChannels: 8,
+  codeDim: 32,
+  fidelityWeight: 0,
+  epochs: 3,
+  batchSize: 16,
+  learningRate: 1e-3,
+});
+
+const variant = (name: string, description: string, change: Partial<AudioSetting>): AudioSetting => ({ ...EXAMPLE_SETTING, name, description, ...change });
+
+/** Every named setting. */
+export const AUDIO_SETTINGS: readonly AudioSetting[] = Object.freeze([
+  EXAMPLE_SETTING,
+  variant('library-defaults', "createInterpreter({ classifier, featureLayer: 'features', target: energyMask() }): every other option at the library default (image preset, batch norm, 16 codes/class); the example's training budget", { base: 'library' }),
+  variant('dice', 'mask loss Dice instead of BCE', { maskLoss: 'dice' }),
+  variant('balanced-bce', 'mask loss BCE with positive and negative bins weighted equally', { maskLoss: 'balanced-bce' }),
+  variant('tau-0.2', 'τ = 0.2', { threshold: 0.2 }),
+  variant('tau-0.5', 'τ = 0.5', { threshold: 0.5 }),
+  variant('band-tau-0.5', 'τ = 0.5 of each frequency band\'s maximum (per clip) instead of the clip maximum', { thresholdScope: 'band', threshold: 0.5 }),
+  variant('dice-tau-0.2', 'Dice and τ = 0.2', { maskLoss: 'dice', threshold: 0.2 }),
+  variant('tap-conv2', "tap 'conv2' (31×64×16, code grid 16×32) instead of 'features' (15×32×32, code grid 8×16)", { featureLayer: 'conv2' }),
+  variant('codes-4', '4 codes per class', { codesPerClass: 4 }),
+  variant('codes-64', '64 codes per class', { codesPerClass: 64 }),
+  variant('decoder-8', 'decoder 8→4 channels', { decoderChannels: 8, decoderMinChannels: 4 }),
+  variant('decoder-32', 'decoder 32→16 channels', { decoderChannels: 32, decoderMinChannels: 16 }),
+  variant('fidelity', "adds the library's fidelityLoss (KL(f(x) ‖ f(M ⊙ x))), weight 1", { fidelityWeight: 1 }),
+]);
+
+/** The settings the ablation runs by default (all of them). */
+export const ABLATION_SETTINGS: readonly string[] = AUDIO_SETTINGS.map((s) => s.name);
+/** The PIQ settings of the main table: the example's recipe and the library's plain defaults. */
+export const MAIN_SETTINGS: readonly string[] = ['example', 'library-defaults'];
+
+export function findSetting(name: string): AudioSetting {
+  const s = AUDIO_SETTINGS.find((x) => x.name === name);
+  if (!s) throw new Error(`unknown setting '${name}'; known: ${AUDIO_SETTINGS.map((x) => x.name).join(', ')}`);
+  return s;
+}
+
+/** `T = 1[X > τ · max_t X(t, f)]`: the energy threshold taken per frequency bin (axis 2), per example. */
+export function energyMaskPerBand(options: { threshold?: number } = {}): Target {
+  const threshold = options.threshold ?? 0.35;
+  if (!(threshold >= 0 && threshold <= 1)) throw new Error(`energyMaskPerBand: 'threshold' must be in [0, 1], got ${threshold}`);
+  return {
+    name: 'energyMaskPerBand',
+    getConfig: () => ({ threshold }),
+    compute: (input) =>
+      tf.tidy(() => {
+        const m = input.shape[3] === 1 ? input : tf.max(input, -1, true);
+        const peak = tf.max(m, 1, true); // [batch, 1, bins, 1]: each band's maximum over time
+        return tf.cast(tf.greater(m, tf.mul(peak, threshold)), 'float32') as tf.Tensor4D;
+      }),
+  };
+}
+
+/** `½·mean_{T=1} softplus(−z) + ½·mean_{T=0} softplus(z)` per batch: BCE with both classes weighted equally. */
+export function balancedMaskBce(): Loss {
+  return {
+    name: 'balancedMaskBce',
+    getConfig: () => ({}),
+    compute: (ctx) =>
+      tf.tidy(() => {
+        const z = ctx.decoderLogits;
+        const t = tf.broadcastTo(ctx.target, z.shape);
+        const pos = tf.sum(t);
+        const neg = tf.sum(tf.sub(1, t));
+        // softplus(−z) = −log σ(z), softplus(z) = −log(1 − σ(z)), in the stable form.
+        const sp = (v: tf.Tensor) => tf.add(tf.relu(v), tf.log1p(tf.exp(tf.neg(tf.abs(v)))));
+        const lossPos = tf.div(tf.sum(tf.mul(t, sp(tf.neg(z)))), tf.maximum(pos, 1));
+        const lossNeg = tf.div(tf.sum(tf.mul(tf.sub(1, t), sp(z))), tf.maximum(neg, 1));
+        return tf.mul(0.5, tf.add(lossPos, lossNeg)) as tf.Scalar;
+      }),
+  };
+}
+
+let registered = false;
+/** Registers the custom target and loss by name, so cached interpreters that use them load. */
+export function registerBenchExtensions(): void {
+  if (registered) return;
+  registerTarget('energyMaskPerBand', (c) => energyMaskPerBand(c as { threshold?: number }));
+  registerLoss('balancedMaskBce', () => balancedMaskBce());
+  registered = true;
+}
+
+/** The `createInterpreter` options of a setting. */
+export function interpreterOptions(s: AudioSetting, classifier: tfl.LayersModel, seed: number): CreateInterpreterOptions {
+  registerBenchExtensions();
+  const target = s.thresholdScope === 'band' ? energyMaskPerBand({ threshold: s.threshold }) : energyMask({ threshold: s.threshold });
+  if (s.base === 'library') return { classifier, featureLayer: s.featureLayer, target, seed };
+  const losses: WeightedLoss[] = [
+    { loss: s.maskLoss === 'balanced-bce' ? balancedMaskBce() : maskTargetLoss({ kind: s.maskLoss }), weight: 1 },
+    { loss: codebookLoss(), weight: 1 },
+    { loss: commitmentLoss(), weight: 1 },
+  ];
+  if (s.fidelityWeight > 0) losses.push({ loss: fidelityLoss(), weight: s.fidelityWeight });
+  return {
+    classifier,
+    featureLayer: s.featureLayer,
+    target,
+    decoder: { preset: 'spectrogram', codeDim: s.codeDim, channels: s.decoderChannels, minChannels: s.decoderMinChannels, norm: 'none' },
+    quantizer: { init: 'data', layout: { codesPerClass: s.codesPerClass }, seed },
+    losses,
+    seed,
+  };
+}

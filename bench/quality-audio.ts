@@ -1,0 +1,536 @@
+// `npm run bench:audio [-- --quick] [-- --ablation]`: PIQ and the baseline attribution methods on
+// log1p spectrograms of two audio tasks, through the same metrics and the same overlap test.
+//
+// Tasks: FSDD (real spoken digits) and the synthesised spoken commands (examples/audio-commands,
+// generated on first use; the project never tunes on it). For each task one classifier (the audio
+// example's CNN, cached in .cache/audio-bench/) is trained; every method explains the same test clips.
+// Methods: PIQ under named settings (bench/audio/settings.ts), Saliency, SmoothGrad, Integrated
+// Gradients, Grad-CAM and Occlusion (library defaults), and two reference masks that are not methods
+// (the input itself, and PIQ's training target). Scores: AI, AD, AG, FF, Fid-In, SPS, COMP, deletion /
+// insertion AUC, IoU with the energy target, mask statistics, and the overlap test: two test clips of
+// different classes mixed at a controlled SNR; each method's mask on the mixture is played back
+// (inverse STFT with the mixture's phase), re-analysed and re-classified.
+//
+// Main mode writes bench/results/quality-audio-latest.{json,md}; --ablation runs the PIQ settings
+// only (default: all of them, on FSDD) and writes bench/results/audio-ablation-latest.{json,md}.
+// Quick runs write *-quick.{json,md} instead, so they never overwrite a full run's results.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  createAttributionMethod,
+  createInterpreter,
+  encodeWav,
+  energyMask,
+  interpretationToWaveform,
+  loadInterpreter,
+  piqAttribution,
+  spectrogram,
+  toClassifierAdapter,
+  toSpectrogramImage,
+  type AttributionMethod,
+  type AttributionMethodName,
+  type ClassifierAdapter,
+  type Interpreter,
+} from 'piq-tfjs';
+import { fileSystem } from 'piq-tfjs/node';
+import { loadOrTrainClassifier } from '../examples/audio-digits/classifier';
+import { mixAtSnr, overlapPairs, peakNormalize } from '../examples/audio-digits/dataset';
+import { SPECTROGRAM_OPTIONS, spectrogramImages } from '../examples/audio-digits/features';
+import { log, parseArgs, pickBackend, progressBar } from '../examples/shared/cli';
+import { maskValueStatistics, mean, pct, type MaskValueStatistics } from '../examples/shared/stats';
+import { ABLATION_SETTINGS, MAIN_SETTINGS, findSetting, interpreterOptions, registerBenchExtensions, type AudioSetting } from './audio/settings';
+import { TASK_NAMES, loadTask, SAMPLE_RATE, type AudioTask, type TaskName } from './audio/tasks';
+import { METRICS, scoreMasks, timedExplain, type MetricScores } from './scoring';
+
+const HELP = `npm run bench:audio -- [options]
+  --quick                  fewer clips, epochs and mixtures (a few minutes; same code path)
+  --ablation               PIQ settings only, on FSDD by default; writes audio-ablation-*.{json,md}
+  --tasks <list>           fsdd,commands (default: both; ablation: fsdd)
+  --settings <list>        PIQ settings (default: ${MAIN_SETTINGS.join(',')}; ablation: all = ${ABLATION_SETTINGS.join(',')})
+  --baselines <list|none>  baseline methods (default: all five; ablation: none)
+  --fsdd <dir>             FSDD recordings (default ../shared/data/fsdd/recordings)
+  --commands <dir>         generated commands dataset (default .cache/audio-commands; generated if absent)
+  --clips <n>              scored test clips per task, evenly spaced (default 300; quick 80)
+  --train-clips <n>        training clips, evenly spaced (default all; quick 800)
+  --classifier-epochs <n>  classifier epochs (default 6; quick 3)
+  --epochs <n>             PIQ epochs, overriding every setting's (default: the setting's, 3; quick 2)
+  --pairs <n>              overlap mixtures per SNR (default 150; quick 30)
+  --snr <list>             mixture SNRs in dB, dominant clip over the other (default 0,6)
+  --wavs <n>               mixtures per SNR written as WAV for listening (default 3)
+  --steps <n>              deletion / insertion steps (default 20)
+  --batch <n>              explain batch size (default 32)
+  --seed <n>               seed of the classifier, interpreters and pairs (default 0)
+  --backend <name>         wasm | cpu (default wasm)
+  --out <dir>              results folder (default bench/results)
+  --listen <dir>           WAV folder (default out/bench-audio)
+  --retrain                ignore cached classifiers and interpreters`;
+
+const CACHE = resolve('.cache', 'audio-bench');
+const BASELINES: readonly AttributionMethodName[] = ['saliency', 'smoothGrad', 'integratedGradients', 'gradCam', 'occlusion'];
+/** The energy target of the reference recipe, used for IoU and as a reference mask. */
+const REFERENCE_TAU = 0.35;
+
+type MaskStats = MaskValueStatistics;
+
+interface OverlapScores {
+  snrDb: number;
+  pairs: number;
+  /** argmax f(M ⊙ X_mix) = argmax f(X_mix). */
+  keptSpectrogram: number;
+  /** argmax f(STFT(peak-normalised ISTFT(M ⊙ X_mix, phase))) = argmax f(X_mix). */
+  keptPlayback: number;
+  /** The played-back interpretation is classified as the dominant clip's true label. */
+  playbackIsDominant: number;
+}
+
+interface MethodResult {
+  kind: 'piq' | 'baseline' | 'reference';
+  setting?: AudioSetting;
+  scores: MetricScores & { maskIoU?: number };
+  mask: MaskStats;
+  overlap: OverlapScores[];
+  msPerExplanation: number;
+  interpreter?: { trainSeconds: number | null; cached: boolean; codeShape: number[]; codebookSize: number; trainableParams: number; finalLoss: Record<string, number> | null };
+}
+
+interface Mixtures {
+  snrDb: number;
+  pairs: Array<[number, number]>;
+  waves: Float32Array[];
+  magnitude: tf.Tensor3D;
+  phase: tf.Tensor3D;
+  x: tf.Tensor4D;
+  predicted: Int32Array;
+  predictsDominant: number;
+  predictsOther: number;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const args = parseArgs(argv, HELP);
+  const quick = args.flag('quick');
+  const ablation = args.flag('ablation');
+  const list = (k: string, d: readonly string[]) => {
+    const v = args.string(k, '');
+    return v === '' ? [...d] : v === 'none' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean);
+  };
+  const tasks = list('tasks', ablation ? ['fsdd'] : TASK_NAMES) as TaskName[];
+  for (const t of tasks) if (!TASK_NAMES.includes(t)) throw new Error(`--tasks: unknown task '${t}'; known: ${TASK_NAMES.join(', ')}`);
+  const settings = list('settings', ablation ? ABLATION_SETTINGS : MAIN_SETTINGS).map(findSetting);
+  const baselines = list('baselines', ablation ? [] : BASELINES) as AttributionMethodName[];
+  for (const b of baselines) if (!BASELINES.includes(b)) throw new Error(`--baselines: unknown method '${b}'; known: ${BASELINES.join(', ')} or none`);
+  const o = {
+    clips: args.int('clips', quick ? 80 : 300),
+    trainClips: args.int('train-clips', quick ? 800 : Number.MAX_SAFE_INTEGER),
+    classifierEpochs: args.int('classifier-epochs', quick ? 3 : 6),
+    epochs: args.string('epochs', '') === '' ? (quick ? 2 : undefined) : args.int('epochs', 3),
+    pairs: args.int('pairs', quick ? 30 : 150),
+    snrs: args.string('snr', '0,6').split(',').map(Number),
+    wavs: Number(args.string('wavs', '3')),
+    steps: args.int('steps', 20),
+    batch: args.int('batch', 32),
+    seed: Number(args.string('seed', '0')),
+  };
+  if (o.snrs.some((s) => !Number.isFinite(s))) throw new Error(`--snr must be a comma-separated list of numbers (dB), got ${args.string('snr', '')}`);
+  if (!Number.isInteger(o.seed) || o.seed < 0) throw new Error(`--seed must be a non-negative integer, got ${args.string('seed', '')}`);
+  if (!Number.isInteger(o.wavs) || o.wavs < 0) throw new Error(`--wavs must be a non-negative integer, got ${args.string('wavs', '')}`);
+  const dirs: Record<TaskName, string> = {
+    fsdd: args.string('fsdd', '../shared/data/fsdd/recordings'),
+    commands: args.string('commands', '.cache/audio-commands'),
+  };
+  const retrain = args.flag('retrain');
+  const outDir = resolve(args.string('out', 'bench/results'));
+  const listenDir = resolve(args.string('listen', 'out/bench-audio'));
+  const t0 = Date.now();
+  const backend = await pickBackend(args.string('backend', 'wasm'));
+  log(`backend: ${backend}`);
+  registerBenchExtensions();
+  mkdirSync(outDir, { recursive: true });
+
+  const taskResults: Record<string, unknown> = {};
+  for (const name of tasks) {
+    const tt = Date.now();
+    const task = await loadTask(name, dirs[name], { maxTrain: o.trainClips, maxTest: o.clips });
+    log(`${name}: ${task.trainClips.length} training clips, ${task.testClips.length} scored test clips (of ${task.testSplitSize}); labels ${task.labels.join(' ')}`);
+    const { classifier, dir: classifierDir } = await loadOrTrainClassifier(CACHE, name, task.trainX, task.trainY, {
+      numClasses: task.labels.length,
+      epochs: o.classifierEpochs,
+      seed: o.seed,
+      retrain,
+    });
+    const adapter = toClassifierAdapter(classifier, { featureLayer: 'features' });
+    const testPred = predictClasses(adapter, task.testX);
+    const accuracy = mean(Array.from(task.testY, (y, i) => (testPred[i] === y ? 1 : 0)));
+    log(`${name}: classifier accuracy on the scored test clips ${pct(accuracy)}`);
+    const pairs = overlapPairs(task.testY, o.pairs, o.seed + 1);
+    const mixtures = o.snrs.map((snr) => buildMixtures(task, adapter, pairs, snr));
+    const energyTarget = tf.tidy(() => tf.squeeze(energyMask({ threshold: REFERENCE_TAU }).compute(task.testX, { predictedClass: tf.tensor1d(testPred, 'int32') }), [3]));
+
+    const methods: Array<{ name: string; kind: MethodResult['kind']; method: AttributionMethod; setting?: AudioSetting; interpreter?: Interpreter; info?: MethodResult['interpreter'] }> = [];
+    for (const s of settings) {
+      const setting = o.epochs === undefined ? s : { ...s, epochs: o.epochs };
+      const { interpreter, info } = await loadOrTrainInterpreter(name, setting, classifier, classifierDir, task.trainX, o.seed, retrain);
+      methods.push({ name: `piq:${s.name}`, kind: 'piq', method: piqAttribution(interpreter), setting, interpreter, info });
+    }
+    for (const b of baselines) methods.push({ name: b, kind: 'baseline', method: createAttributionMethod(b, adapter) });
+    methods.push({ name: 'input-as-mask', kind: 'reference', method: inputAsMask() });
+    methods.push({ name: `energy-target-${REFERENCE_TAU}`, kind: 'reference', method: energyTargetMask(adapter) });
+
+    const results: Record<string, MethodResult> = {};
+    for (const m of methods) {
+      const tm = Date.now();
+      const { masks, msPerExplanation } = await timedExplain(m.method, task.testX, o.batch);
+      const scores = await scoreMasks(adapter, task.testX, masks, { steps: o.steps, groundTruth: energyTarget });
+      const mask = maskValueStatistics((await masks.data()) as Float32Array);
+      masks.dispose();
+      const overlap: OverlapScores[] = [];
+      for (const mix of mixtures) overlap.push(await overlapTest(m.name, m.method, adapter, task, mix, o.batch, o.wavs, listenDir));
+      results[m.name] = { kind: m.kind, ...(m.setting ? { setting: m.setting } : {}), scores, mask, overlap, msPerExplanation, ...(m.info ? { interpreter: m.info } : {}) };
+      log(
+        `${name} ${m.name}: FidIn ${pct(scores.FidIn)}, FF ${scores.FF.toFixed(3)}, AD ${scores.AD.toFixed(1)}, deletion AUC ${scores.deletionAUC.toFixed(3)}, ` +
+          `overlap kept (playback) ${overlap.map((v) => `${v.snrDb} dB ${pct(v.keptPlayback)}`).join(', ')} (${((Date.now() - tm) / 1000).toFixed(1)} s)`,
+      );
+    }
+    taskResults[name] = {
+      description: task.description,
+      labels: task.labels,
+      trainClips: task.trainClips.length,
+      scoredTestClips: task.testClips.length,
+      testSplitSize: task.testSplitSize,
+      trainSpeakers: task.trainSpeakers,
+      testSpeakers: task.testSpeakers,
+      source: task.source,
+      classifier: { cache: basename(classifierDir), epochs: o.classifierEpochs, accuracyOnScoredClips: accuracy },
+      energyTargetDensity: mean((await energyTarget.data()) as Float32Array),
+      mixtures: mixtures.map((mx) => ({ snrDb: mx.snrDb, pairs: mx.pairs.length, classifierPredictsDominant: mx.predictsDominant, classifierPredictsOther: mx.predictsOther })),
+      methods: results,
+      seconds: (Date.now() - tt) / 1000,
+    };
+    for (const m of methods) m.interpreter?.dispose();
+    for (const mx of mixtures) tf.dispose([mx.magnitude, mx.phase, mx.x]);
+    tf.dispose([energyTarget, task.trainX, task.testX]);
+    classifier.dispose();
+  }
+
+  const seconds = (Date.now() - t0) / 1000;
+  const summary = {
+    kind: ablation ? 'ablation' : 'quality',
+    command: `npm run bench:audio${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    date: new Date().toISOString(),
+    backend,
+    quick,
+    options: { ...o, settings: settings.map((s) => s.name), baselines },
+    settings: Object.fromEntries(settings.map((s) => [s.name, s])),
+    notes: {
+      masking: "mask-in M ⊙ X, mask-out (1 − M) ⊙ X on the log1p spectrogram, single softmax; PIQ masks as produced, baselines min-max normalised per clip (library defaults: smoothGrad 25 samples, noise 0.15; integratedGradients 50 steps, zero baseline; occlusion window 8, stride 8, fill 0)",
+      curves: `deletion / insertion: ${o.steps} steps towards 0 (silence in log1p)`,
+      iou: `maskIoU: mask ≥ 0.5 against the energy target T = 1[X > ${REFERENCE_TAU} · max X]`,
+      overlap:
+        'two scored test clips of different classes (same pairs at every SNR), a + g·b with g setting the dominant clip a at the SNR over b (mean power over the 1 s clip), peak-normalised; ' +
+        'keptSpectrogram: argmax f(M ⊙ X_mix) = argmax f(X_mix); keptPlayback: the interpretation played back (|Y| = expm1(M ⊙ X_mix), mixture phase, inverse STFT), peak-normalised, re-analysed and re-classified = argmax f(X_mix)',
+      references: 'input-as-mask (M = X / max X) and the energy target (M = T) are not methods: they show what a mask that keeps the input, or PIQ\'s training target itself, scores',
+    },
+    tasks: taskResults,
+    seconds,
+  };
+  const stem = `${ablation ? 'audio-ablation' : 'quality-audio'}-${quick ? 'quick' : 'latest'}`;
+  const markdown = ablation ? ablationMarkdown(summary) : qualityMarkdown(summary);
+  writeFileSync(join(outDir, `${stem}.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(outDir, `${stem}.md`), markdown);
+  process.stdout.write(markdown);
+  log(`done in ${seconds.toFixed(0)} s: ${outDir}/${stem}.{json,md}; WAVs in ${listenDir}`);
+}
+
+// ---- methods that are not attribution methods: reference masks through the same interface
+
+function inputAsMask(): AttributionMethod {
+  return {
+    name: 'input-as-mask',
+    explain: async (x) => tf.tidy(() => {
+      const m = tf.squeeze(x, [3]) as tf.Tensor3D;
+      return tf.div(m, tf.maximum(tf.max(m, [1, 2], true), 1e-12)) as tf.Tensor3D;
+    }),
+  };
+}
+
+function energyTargetMask(adapter: ClassifierAdapter): AttributionMethod {
+  return {
+    name: `energy-target-${REFERENCE_TAU}`,
+    explain: async (x) =>
+      tf.tidy(() => {
+        const cls = tf.argMax(adapter.logits(x), -1) as tf.Tensor1D;
+        return tf.squeeze(energyMask({ threshold: REFERENCE_TAU }).compute(x as tf.Tensor4D, { predictedClass: cls }), [3]) as tf.Tensor3D;
+      }),
+  };
+}
+
+// ---- PIQ interpreters, cached per (task, setting, classifier)
+
+async function loadOrTrainInterpreter(
+  task: string,
+  s: AudioSetting,
+  classifier: tfl.LayersModel,
+  classifierDir: string,
+  trainX: tf.Tensor4D,
+  seed: number,
+  retrain: boolean,
+): Promise<{ interpreter: Interpreter; info: NonNullable<MethodResult['interpreter']> }> {
+  const key = createHash('sha256').update(JSON.stringify({ s, trainClips: trainX.shape[0], seed, v: 1 })).digest('hex').slice(0, 12);
+  const dir = join(CACHE, `${task}-piq-${s.name}-${key}-${basename(classifierDir)}`);
+  const metaPath = join(dir, 'bench-meta.json');
+  const describe = (interpreter: Interpreter, trainSeconds: number | null, finalLoss: Record<string, number> | null, cached: boolean) => {
+    const sum = interpreter.summary();
+    return { trainSeconds, cached, codeShape: [...sum.codeShape], codebookSize: sum.codebookSize, trainableParams: sum.trainableParams, finalLoss };
+  };
+  if (!retrain && existsSync(join(dir, 'model.json')) && existsSync(metaPath)) {
+    const interpreter = await loadInterpreter(fileSystem(dir), { classifier });
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { trainSeconds: number; finalLoss: Record<string, number> | null };
+    log(`piq:${s.name}: loaded from ${dir}`);
+    return { interpreter, info: describe(interpreter, meta.trainSeconds, meta.finalLoss, true) };
+  }
+  const interpreter = await createInterpreter(interpreterOptions(s, classifier, seed));
+  const steps = Math.ceil((trainX.shape[0] as number) / s.batchSize);
+  let bar = progressBar(`piq:${s.name} epoch 1/${s.epochs}`, steps);
+  let finalLoss: Record<string, number> | null = null;
+  const history = await interpreter.fit(trainX, {
+    epochs: s.epochs,
+    batchSize: s.batchSize,
+    learningRate: s.learningRate,
+    seed,
+    logEvery: 10,
+    onProgress: (p) => {
+      finalLoss = p.loss;
+      bar.set(p.batch, `loss ${p.loss.total?.toFixed(3)} perplexity ${p.perplexity.toFixed(1)}`);
+    },
+    onEpochEnd: (e) => {
+      bar.done();
+      if (e.epoch + 1 < s.epochs) bar = progressBar(`piq:${s.name} epoch ${e.epoch + 2}/${s.epochs}`, steps);
+    },
+  });
+  await interpreter.save(fileSystem(dir));
+  writeFileSync(metaPath, JSON.stringify({ trainSeconds: history.seconds, finalLoss }, null, 2));
+  log(`piq:${s.name}: trained in ${history.seconds.toFixed(1)} s, cached in ${dir}`);
+  return { interpreter, info: describe(interpreter, history.seconds, finalLoss, false) };
+}
+
+// ---- overlap test
+
+function predictClasses(adapter: ClassifierAdapter, x: tf.Tensor4D, chunk = 64): Int32Array {
+  const n = x.shape[0];
+  const out = new Int32Array(n);
+  for (let s = 0; s < n; s += chunk) {
+    const b = Math.min(chunk, n - s);
+    const cls = tf.tidy(() => tf.argMax(adapter.logits(tf.slice(x, s, b)), -1).dataSync() as Int32Array);
+    out.set(cls, s);
+  }
+  return out;
+}
+
+function buildMixtures(task: AudioTask, adapter: ClassifierAdapter, pairs: Array<[number, number]>, snrDb: number): Mixtures {
+  const waves = pairs.map(([a, b]) => peakNormalize(mixAtSnr(task.testWaves[a] as Float32Array, task.testWaves[b] as Float32Array, snrDb)));
+  const flat = new Float32Array(waves.length * (waves[0]?.length ?? 0));
+  waves.forEach((w, i) => flat.set(w, i * w.length));
+  const wave = tf.tensor2d(flat, [waves.length, waves[0]?.length ?? 0]);
+  const spec = spectrogram(wave, SPECTROGRAM_OPTIONS);
+  wave.dispose();
+  const x = toSpectrogramImage(spec.magnitude) as tf.Tensor4D;
+  const predicted = predictClasses(adapter, x);
+  const share = (f: (k: number) => boolean) => mean(pairs.map((_, k) => (f(k) ? 1 : 0)));
+  return {
+    snrDb,
+    pairs,
+    waves,
+    magnitude: spec.magnitude as tf.Tensor3D,
+    phase: spec.phase as tf.Tensor3D,
+    x,
+    predicted,
+    predictsDominant: share((k) => predicted[k] === task.testY[(pairs[k] as [number, number])[0]]),
+    predictsOther: share((k) => predicted[k] === task.testY[(pairs[k] as [number, number])[1]]),
+  };
+}
+
+async function overlapTest(
+  name: string,
+  method: AttributionMethod,
+  adapter: ClassifierAdapter,
+  task: AudioTask,
+  mix: Mixtures,
+  batchSize: number,
+  wavs: number,
+  listenDir: string,
+): Promise<OverlapScores> {
+  const masks = await method.explain(mix.x, { batchSize });
+  const inSpec = tf.tidy(() => tf.mul(mix.x, tf.expandDims(masks, 3)) as tf.Tensor4D);
+  const specPred = predictClasses(adapter, inSpec);
+  inSpec.dispose();
+  const audio = interpretationToWaveform(masks, mix.magnitude, mix.phase, { ...SPECTROGRAM_OPTIONS, length: mix.waves[0]?.length ?? 0, mode: 'reference' });
+  masks.dispose();
+  const played = audio.arraySync().map((row) => peakNormalize(Float32Array.from(row)));
+  audio.dispose();
+  const playedX = spectrogramImages(played);
+  const playPred = predictClasses(adapter, playedX);
+  playedX.dispose();
+  const n = mix.pairs.length;
+  let keptSpectrogram = 0;
+  let keptPlayback = 0;
+  let playbackIsDominant = 0;
+  for (let k = 0; k < n; k++) {
+    if (specPred[k] === mix.predicted[k]) keptSpectrogram++;
+    if (playPred[k] === mix.predicted[k]) keptPlayback++;
+    if (playPred[k] === task.testY[(mix.pairs[k] as [number, number])[0]]) playbackIsDominant++;
+  }
+  // WAVs for listening: the mixture, each clip alone, and this method's interpretation (all peak-normalised to 0.9).
+  const dir = join(listenDir, task.name, `overlap-${mix.snrDb}dB`);
+  mkdirSync(dir, { recursive: true });
+  const write = (file: string, w: Float32Array) => writeFileSync(join(dir, file), encodeWav(peakNormalize(w, 0.9), SAMPLE_RATE, { format: 'pcm16' }));
+  for (let k = 0; k < Math.min(wavs, n); k++) {
+    const [a, b] = mix.pairs[k] as [number, number];
+    const stem = `${String(k).padStart(2, '0')}_${task.labels[task.testY[a] as number]}-over-${task.labels[task.testY[b] as number]}`;
+    if (!existsSync(join(dir, `${stem}_mixture.wav`))) {
+      write(`${stem}_mixture.wav`, mix.waves[k] as Float32Array);
+      write(`${stem}_dominant-alone.wav`, task.testWaves[a] as Float32Array);
+      write(`${stem}_other-alone.wav`, task.testWaves[b] as Float32Array);
+    }
+    write(`${stem}_${name.replace(/[^a-zA-Z0-9.-]+/g, '-')}.wav`, played[k] as Float32Array);
+  }
+  return { snrDb: mix.snrDb, pairs: n, keptSpectrogram: keptSpectrogram / n, keptPlayback: keptPlayback / n, playbackIsDominant: playbackIsDominant / n };
+}
+
+// ---- statistics and tables
+
+type Summary = {
+  command: string;
+  date: string;
+  backend: string;
+  quick: boolean;
+  options: { snrs: number[]; steps: number };
+  tasks: Record<string, unknown>;
+  seconds: number;
+};
+type TaskSummary = {
+  description: string;
+  trainClips: number;
+  scoredTestClips: number;
+  testSplitSize: number;
+  trainSpeakers: string[];
+  testSpeakers: string[];
+  classifier: { accuracyOnScoredClips: number };
+  energyTargetDensity: number;
+  mixtures: Array<{ snrDb: number; pairs: number; classifierPredictsDominant: number; classifierPredictsOther: number }>;
+  methods: Record<string, MethodResult>;
+  seconds: number;
+};
+
+const n3 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(3));
+const n1 = (v: number) => v.toFixed(1);
+const rowName = (name: string, r: MethodResult) => (r.kind === 'reference' ? `*reference: ${name}*` : name);
+const maskCell = (m: MaskStats) => `${m.mean.toFixed(3)} / ${m.p99.toFixed(2)} / ${m.max.toFixed(2)} / ${pct(m.fractionAbove05)}`;
+const overlapCell = (r: MethodResult, pick: (v: OverlapScores) => number) => r.overlap.map((v) => pct(pick(v))).join(' / ');
+
+function taskHeader(name: string, t: TaskSummary): string {
+  const mixes = t.mixtures.map((m) => `${m.snrDb} dB: f(mixture) = dominant ${pct(m.classifierPredictsDominant)}, = other ${pct(m.classifierPredictsOther)}`).join('; ');
+  return (
+    `## ${name}\n\n${t.description}.\n` +
+    `${t.trainClips} training clips (${t.trainSpeakers.length} speakers), ${t.scoredTestClips} scored test clips of ${t.testSplitSize} ` +
+    `(${t.testSpeakers.length} speakers${t.testSpeakers.some((s) => t.trainSpeakers.includes(s)) ? ', also in training' : ', none in training'}); ` +
+    `classifier accuracy on them ${pct(t.classifier.accuracyOnScoredClips)}. Energy target (τ ${REFERENCE_TAU}) marks ${pct(t.energyTargetDensity)} of the bins. ` +
+    `Mixtures (${t.mixtures[0]?.pairs ?? 0} per SNR): ${mixes}.\n\n`
+  );
+}
+
+/** One line per task: does PIQ (each setting) reach the best baseline's Fid-In and FF, and keep ≥ 80% of mixtures? */
+function verdict(t: TaskSummary): string {
+  const entries = Object.entries(t.methods);
+  const base = entries.filter(([, r]) => r.kind === 'baseline');
+  if (base.length === 0) return '';
+  const best = (k: 'FidIn' | 'FF') => base.reduce((a, b) => (b[1].scores[k] > a[1].scores[k] ? b : a));
+  const [fidName, fid] = best('FidIn');
+  const [ffName, ff] = best('FF');
+  const lines = entries
+    .filter(([, r]) => r.kind === 'piq')
+    .map(([name, r]) => {
+      const kept = Math.min(...r.overlap.map((v) => v.keptPlayback));
+      const ok = (b: boolean) => (b ? 'yes' : 'no');
+      return (
+        `- ${name}: Fid-In ${pct(r.scores.FidIn)} vs best baseline ${pct(fid.scores.FidIn)} (${fidName}): ${ok(r.scores.FidIn >= fid.scores.FidIn)}; ` +
+        `FF ${r.scores.FF.toFixed(3)} vs ${ff.scores.FF.toFixed(3)} (${ffName}): ${ok(r.scores.FF >= ff.scores.FF)}; ` +
+        `overlap kept after playback ≥ 80% at every SNR: ${ok(kept >= 0.8)} (lowest ${pct(kept)})`
+      );
+    });
+  return `Issue #18's bar (PIQ ≥ the best baseline on Fid-In and FF, ≥ 80% of mixtures kept):\n${lines.join('\n')}\n\n`;
+}
+
+type Column = readonly [header: string, cell: (name: string, r: MethodResult) => string];
+
+const COLUMNS = {
+  fidIn: ['Fid-In ↑', (_n, r) => pct(r.scores.FidIn)],
+  ad: ['AD ↓', (_n, r) => n1(r.scores.AD)],
+  ai: ['AI ↑', (_n, r) => n1(r.scores.AI)],
+  ag: ['AG ↑', (_n, r) => n1(r.scores.AG)],
+  ff: ['FF ↑', (_n, r) => n3(r.scores.FF)],
+  sps: ['SPS ↑', (_n, r) => n3(r.scores.SPS)],
+  comp: ['COMP ↓', (_n, r) => r.scores.COMP.toFixed(2)],
+  deletion: ['deletion AUC ↓', (_n, r) => n3(r.scores.deletionAUC)],
+  insertion: ['insertion AUC ↑', (_n, r) => n3(r.scores.insertionAUC)],
+  iou: ['IoU(T) ↑', (_n, r) => n3(r.scores.maskIoU)],
+  keptPlayback: ['kept, playback ↑', (_n, r) => overlapCell(r, (v) => v.keptPlayback)],
+  keptSpectrogram: ['kept, spectrogram ↑', (_n, r) => overlapCell(r, (v) => v.keptSpectrogram)],
+  mask: ['mask mean / p99 / max / ≥0.5', (_n, r) => maskCell(r.mask)],
+  ms: ['ms / clip', (_n, r) => r.msPerExplanation.toFixed(1)],
+  train: ['train s', (_n, r) => (r.interpreter?.trainSeconds == null ? '–' : r.interpreter.trainSeconds.toFixed(0))],
+  differs: ['what differs from `example`', (_n, r) => r.setting?.description ?? ''],
+} satisfies Record<string, Column>;
+
+function tasksMarkdown(s: Summary, first: string, columns: readonly Column[]): string {
+  const snrs = `(${s.options.snrs.join(' / ')} dB)`;
+  const head = `| ${[first, ...columns.map(([h]) => (h.startsWith('kept') ? h.replace(' ↑', ` ${snrs} ↑`) : h))].join(' | ')} |\n|${'---|'.repeat(columns.length + 1)}\n`;
+  return Object.entries(s.tasks as Record<string, TaskSummary>)
+    .map(([name, t]) => {
+      const rows = Object.entries(t.methods).map(([m, r]) => `| ${[rowName(m, r), ...columns.map(([, cell]) => cell(m, r))].join(' | ')} |`);
+      return `${taskHeader(name, t)}${head}${rows.join('\n')}\n\n${verdict(t)}`;
+    })
+    .join('');
+}
+
+function runLine(s: Summary): string {
+  return `\`${s.command}\` on ${s.date} (backend ${s.backend}; ${s.seconds.toFixed(0)} s in all${s.quick ? '; quick run: a smoke test, not results' : ''}).`;
+}
+
+function qualityMarkdown(s: Summary): string {
+  const c = COLUMNS;
+  const body = tasksMarkdown(s, 'method', [c.fidIn, c.ad, c.ai, c.ag, c.ff, c.sps, c.comp, c.deletion, c.insertion, c.iou, c.keptPlayback, c.keptSpectrogram, c.mask, c.ms]);
+  return `# Interpretation quality on audio (spectrograms)
+
+${runLine(s)}
+
+${body}Columns: metrics of \`evaluateInterpretations\` on the log1p spectrograms (mask-in \`M ⊙ X\`, mask-out \`(1 − M) ⊙ X\`,
+single softmax; AI, AD, AG in %; deletion / insertion ${s.options.steps} steps towards silence). IoU(T): mask ≥ 0.5 against the
+energy target \`1[X > ${REFERENCE_TAU}·max X]\`. *Kept, playback*: share of mixtures (two test clips of different classes, the
+dominant one at the given SNR) where the method's interpretation, played back with the mixture's phase, peak-normalised and
+re-classified, gets the class the classifier gave the mixture; *kept, spectrogram*: the same on \`M ⊙ X_mix\` directly.
+PIQ masks are used as produced; baseline masks are min-max normalised per clip (library defaults). *ms / clip*: \`explain\`
+wall time on a shared 2-core machine (PIQ's excludes its training). Rows in italics are reference masks, not methods.
+WAVs of the first mixtures and each method's interpretation are written to \`out/bench-audio/<task>/overlap-<snr>dB/\`.
+`;
+}
+
+function ablationMarkdown(s: Summary): string {
+  const c = COLUMNS;
+  const body = tasksMarkdown(s, 'setting', [c.fidIn, c.ad, c.ai, c.ff, c.deletion, c.insertion, c.keptPlayback, c.keptSpectrogram, c.iou, c.sps, c.comp, c.mask, c.train, c.differs]);
+  return `# Audio PIQ ablation
+
+${runLine(s)}
+Each row is one named setting (bench/audio/settings.ts) trained on the same classifier and scored on the same clips and
+mixtures with the same code as \`npm run bench:audio\`; one seed per setting, so differences of a few points are noise.
+
+${body}Columns as in quality-audio-latest.md. *train s*: interpreter training wall time on a shared 2-core machine.
+`;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
