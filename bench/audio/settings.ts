@@ -45,6 +45,10 @@ export interface AudioSetting {
   decoderChannels: number;
   decoderMinChannels: number;
   codeDim: number;
+  /** Stride-2 down-projection in the adapter (the spectrogram preset's default: halves the code grid). */
+  downsample: boolean;
+  /** Normalisation in the decoder's up-sampling stages. */
+  norm: 'batch' | 'none';
   /** Weight of the library's `fidelityLoss` (KL between f(x) and f(M ⊙ x)); 0 = not used (the reference). */
   fidelityWeight: number;
   /** Interpreter training. */
@@ -66,6 +70,8 @@ export const EXAMPLE_SETTING: Readonly<AudioSetting> = Object.freeze({
   decoderChannels: 16,
   decoderMinChannels: 8,
   codeDim: 32,
+  downsample: true,
+  norm: 'none',
   fidelityWeight: 0,
   epochs: 3,
   batchSize: 16,
@@ -89,6 +95,9 @@ export const AUDIO_SETTINGS: readonly AudioSetting[] = Object.freeze([
   variant('codes-64', '64 codes per class', { codesPerClass: 64 }),
   variant('decoder-8', 'decoder 8→4 channels', { decoderChannels: 8, decoderMinChannels: 4 }),
   variant('decoder-32', 'decoder 32→16 channels', { decoderChannels: 32, decoderMinChannels: 16 }),
+  variant('no-downsample', 'no stride-2 down-projection: code grid 15×32 instead of 8×16', { downsample: false }),
+  variant('norm-batch', 'batch norm in the decoder (the library default) instead of none', { norm: 'batch' }),
+  variant('library-dice', 'library-defaults with the Dice mask loss', { base: 'library', maskLoss: 'dice' }),
   variant('fidelity', "adds the library's fidelityLoss (KL(f(x) ‖ f(M ⊙ x))), weight 1", { fidelityWeight: 1 }),
 ]);
 
@@ -152,18 +161,21 @@ export function registerBenchExtensions(): void {
 export function interpreterOptions(s: AudioSetting, classifier: tfl.LayersModel, seed: number): CreateInterpreterOptions {
   registerBenchExtensions();
   const target = s.thresholdScope === 'band' ? energyMaskPerBand({ threshold: s.threshold }) : energyMask({ threshold: s.threshold });
-  if (s.base === 'library') return { classifier, featureLayer: s.featureLayer, target, seed };
   const losses: WeightedLoss[] = [
     { loss: s.maskLoss === 'balanced-bce' ? balancedMaskBce() : maskTargetLoss({ kind: s.maskLoss }), weight: 1 },
     { loss: codebookLoss(), weight: 1 },
     { loss: commitmentLoss(), weight: 1 },
   ];
   if (s.fidelityWeight > 0) losses.push({ loss: fidelityLoss(), weight: s.fidelityWeight });
+  if (s.base === 'library') {
+    // Only what the setting changes; the loss list only when it differs from the default (BCE + codebook + commitment).
+    return { classifier, featureLayer: s.featureLayer, target, seed, ...(s.maskLoss !== 'bce' || s.fidelityWeight > 0 ? { losses } : {}) };
+  }
   return {
     classifier,
     featureLayer: s.featureLayer,
     target,
-    decoder: { preset: 'spectrogram', codeDim: s.codeDim, channels: s.decoderChannels, minChannels: s.decoderMinChannels, norm: 'none' },
+    decoder: { preset: 'spectrogram', codeDim: s.codeDim, channels: s.decoderChannels, minChannels: s.decoderMinChannels, norm: s.norm, downsample: s.downsample },
     quantizer: { init: 'data', layout: { codesPerClass: s.codesPerClass }, seed },
     losses,
     seed,
