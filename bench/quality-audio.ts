@@ -62,7 +62,9 @@ const HELP = `npm run bench:audio -- [options]
   --wavs <n>               mixtures per SNR written as WAV for listening (default 3)
   --steps <n>              deletion / insertion steps (default 20)
   --batch <n>              explain batch size (default 32)
-  --seed <n>               seed of the classifier, interpreters and pairs (default 0)
+  --seed <n>               seed of the classifier, the pairs and (by default) the interpreters (default 0)
+  --piq-seeds <list>       interpreter seeds; with several, each setting is trained once per seed and the
+                           tables show mean ± standard deviation (default: --seed)
   --backend <name>         wasm | cpu (default wasm)
   --out <dir>              results folder (default bench/results)
   --listen <dir>           WAV folder (default out/bench-audio)
@@ -87,8 +89,13 @@ interface OverlapScores {
 }
 
 interface MethodResult {
-  kind: 'piq' | 'baseline' | 'reference';
+  /** 'piq-seed': one seed of a multi-seed setting (in the JSON; the tables show the 'piq' mean over seeds). */
+  kind: 'piq' | 'piq-seed' | 'baseline' | 'reference';
   setting?: AudioSetting;
+  /** PIQ: the interpreter seed(s). */
+  seeds?: number[];
+  /** Multi-seed PIQ rows: the sample standard deviation over seeds of the scores and of the overlap shares. */
+  sd?: { scores: Record<string, number>; keptPlayback: number[]; keptSpectrogram: number[] };
   scores: MetricScores & { maskIoU?: number };
   mask: MaskStats;
   overlap: OverlapScores[];
@@ -136,6 +143,8 @@ async function main(): Promise<void> {
   };
   if (o.snrs.some((s) => !Number.isFinite(s))) throw new Error(`--snr must be a comma-separated list of numbers (dB), got ${args.string('snr', '')}`);
   if (!Number.isInteger(o.seed) || o.seed < 0) throw new Error(`--seed must be a non-negative integer, got ${args.string('seed', '')}`);
+  const piqSeeds = list('piq-seeds', [String(o.seed)]).map(Number);
+  if (piqSeeds.length === 0 || piqSeeds.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`--piq-seeds must be a comma-separated list of non-negative integers, got ${args.string('piq-seeds', '')}`);
   if (!Number.isInteger(o.wavs) || o.wavs < 0) throw new Error(`--wavs must be a non-negative integer, got ${args.string('wavs', '')}`);
   const dirs: Record<TaskName, string> = {
     fsdd: args.string('fsdd', '../shared/data/fsdd/recordings'),
@@ -169,11 +178,15 @@ async function main(): Promise<void> {
     const mixtures = o.snrs.map((snr) => buildMixtures(task, adapter, pairs, snr));
     const energyTarget = tf.tidy(() => tf.squeeze(energyMask({ threshold: REFERENCE_TAU }).compute(task.testX, { predictedClass: tf.tensor1d(testPred, 'int32') }), [3]));
 
-    const methods: Array<{ name: string; kind: MethodResult['kind']; method: AttributionMethod; setting?: AudioSetting; interpreter?: Interpreter; info?: MethodResult['interpreter'] }> = [];
+    type MethodEntry = { name: string; kind: MethodResult['kind']; method: AttributionMethod; setting?: AudioSetting; seed?: number; interpreter?: Interpreter; info?: MethodResult['interpreter'] };
+    const methods: MethodEntry[] = [];
     for (const s of settings) {
       const setting = o.epochs === undefined ? s : { ...s, epochs: o.epochs };
-      const { interpreter, info } = await loadOrTrainInterpreter(name, setting, classifier, classifierDir, task.trainX, o.seed, retrain);
-      methods.push({ name: `piq:${s.name}`, kind: 'piq', method: piqAttribution(interpreter), setting, interpreter, info });
+      for (const seed of piqSeeds) {
+        const { interpreter, info } = await loadOrTrainInterpreter(name, setting, classifier, classifierDir, task.trainX, seed, retrain);
+        const multi = piqSeeds.length > 1;
+        methods.push({ name: multi ? `piq:${s.name}#${seed}` : `piq:${s.name}`, kind: multi ? 'piq-seed' : 'piq', method: piqAttribution(interpreter), setting, seed, interpreter, info });
+      }
     }
     for (const b of baselines) methods.push({ name: b, kind: 'baseline', method: createAttributionMethod(b, adapter) });
     methods.push({ name: 'input-as-mask', kind: 'reference', method: inputAsMask() });
@@ -188,11 +201,26 @@ async function main(): Promise<void> {
       masks.dispose();
       const overlap: OverlapScores[] = [];
       for (const mix of mixtures) overlap.push(await overlapTest(m.name, m.method, adapter, task, mix, o.batch, o.wavs, listenDir));
-      results[m.name] = { kind: m.kind, ...(m.setting ? { setting: m.setting } : {}), scores, mask, overlap, msPerExplanation, ...(m.info ? { interpreter: m.info } : {}) };
+      results[m.name] = {
+        kind: m.kind,
+        ...(m.setting ? { setting: m.setting, seeds: [m.seed as number] } : {}),
+        scores,
+        mask,
+        overlap,
+        msPerExplanation,
+        ...(m.info ? { interpreter: m.info } : {}),
+      };
       log(
         `${name} ${m.name}: FidIn ${pct(scores.FidIn)}, FF ${scores.FF.toFixed(3)}, AD ${scores.AD.toFixed(1)}, deletion AUC ${scores.deletionAUC.toFixed(3)}, ` +
           `overlap kept (playback) ${overlap.map((v) => `${v.snrDb} dB ${pct(v.keptPlayback)}`).join(', ')} (${((Date.now() - tm) / 1000).toFixed(1)} s)`,
       );
+    }
+    // Several interpreter seeds: each setting's mean row goes just before its per-seed rows.
+    const ordered: Record<string, MethodResult> = {};
+    for (const [key, r] of Object.entries(results)) {
+      const base = key.replace(/#\d+$/, '');
+      if (r.kind === 'piq-seed' && !(base in ordered)) ordered[base] = meanOverSeeds(piqSeeds.map((seed) => results[`${base}#${seed}`] as MethodResult));
+      ordered[key] = r;
     }
     taskResults[name] = {
       description: task.description,
@@ -206,7 +234,7 @@ async function main(): Promise<void> {
       classifier: { cache: basename(classifierDir), epochs: o.classifierEpochs, accuracyOnScoredClips: accuracy },
       energyTargetDensity: mean((await energyTarget.data()) as Float32Array),
       mixtures: mixtures.map((mx) => ({ snrDb: mx.snrDb, pairs: mx.pairs.length, classifierPredictsDominant: mx.predictsDominant, classifierPredictsOther: mx.predictsOther })),
-      methods: results,
+      methods: ordered,
       seconds: (Date.now() - tt) / 1000,
     };
     for (const m of methods) m.interpreter?.dispose();
@@ -222,7 +250,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     backend,
     quick,
-    options: { ...o, settings: settings.map((s) => s.name), baselines },
+    options: { ...o, piqSeeds, settings: settings.map((s) => s.name), baselines },
     settings: Object.fromEntries(settings.map((s) => [s.name, s])),
     notes: {
       masking: "mask-in M ⊙ X, mask-out (1 − M) ⊙ X on the log1p spectrogram, single softmax; PIQ masks as produced, baselines min-max normalised per clip (library defaults: smoothGrad 25 samples, noise 0.15; integratedGradients 50 steps, zero baseline; occlusion window 8, stride 8, fill 0)",
@@ -401,6 +429,39 @@ async function overlapTest(
 
 // ---- statistics and tables
 
+/** One 'piq' row from the per-seed rows of a setting: means of every number, and the standard deviation of the scores and overlap shares. */
+function meanOverSeeds(rows: MethodResult[]): MethodResult {
+  const first = rows[0] as MethodResult;
+  const avg = (f: (r: MethodResult) => number) => mean(rows.map(f));
+  const sd = (f: (r: MethodResult) => number) => {
+    const m = avg(f);
+    return Math.sqrt(rows.reduce((acc, r) => acc + (f(r) - m) ** 2, 0) / Math.max(1, rows.length - 1));
+  };
+  const keys = Object.keys(first.scores) as Array<keyof MethodResult['scores']>;
+  const train = rows.map((r) => r.interpreter?.trainSeconds).filter((v): v is number => typeof v === 'number');
+  return {
+    kind: 'piq',
+    ...(first.setting ? { setting: first.setting } : {}),
+    seeds: rows.flatMap((r) => r.seeds ?? []),
+    scores: Object.fromEntries(keys.map((k) => [k, avg((r) => r.scores[k] as number)])) as MethodResult['scores'],
+    mask: Object.fromEntries(Object.keys(first.mask).map((k) => [k, avg((r) => r.mask[k as keyof MaskStats])])) as unknown as MaskStats,
+    overlap: first.overlap.map((v, i) => ({
+      snrDb: v.snrDb,
+      pairs: v.pairs,
+      keptSpectrogram: avg((r) => (r.overlap[i] as OverlapScores).keptSpectrogram),
+      keptPlayback: avg((r) => (r.overlap[i] as OverlapScores).keptPlayback),
+      playbackIsDominant: avg((r) => (r.overlap[i] as OverlapScores).playbackIsDominant),
+    })),
+    msPerExplanation: avg((r) => r.msPerExplanation),
+    ...(first.interpreter ? { interpreter: { ...first.interpreter, trainSeconds: train.length ? mean(train) : null, finalLoss: null } } : {}),
+    sd: {
+      scores: Object.fromEntries(keys.map((k) => [k, sd((r) => r.scores[k] as number)])),
+      keptPlayback: first.overlap.map((_, i) => sd((r) => (r.overlap[i] as OverlapScores).keptPlayback)),
+      keptSpectrogram: first.overlap.map((_, i) => sd((r) => (r.overlap[i] as OverlapScores).keptSpectrogram)),
+    },
+  };
+}
+
 type Summary = {
   command: string;
   date: string;
@@ -426,9 +487,12 @@ type TaskSummary = {
 
 const n3 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(3));
 const n1 = (v: number) => v.toFixed(1);
-const rowName = (name: string, r: MethodResult) => (r.kind === 'reference' ? `*reference: ${name}*` : name);
+const rowName = (name: string, r: MethodResult) =>
+  r.kind === 'reference' ? `*reference: ${name}*` : r.seeds && r.seeds.length > 1 ? `${name} (seeds ${r.seeds.join(', ')})` : name;
 const maskCell = (m: MaskStats) => `${m.mean.toFixed(3)} / ${m.p99.toFixed(2)} / ${m.max.toFixed(2)} / ${pct(m.fractionAbove05)}`;
-const overlapCell = (r: MethodResult, pick: (v: OverlapScores) => number) => r.overlap.map((v) => pct(pick(v))).join(' / ');
+/** ` ± sd` in the value's own format, for multi-seed rows. */
+const pm = (sd: number | undefined, f: (v: number) => string) => (sd === undefined ? '' : ` ± ${f(sd)}`);
+const overlapCell = (r: MethodResult, pick: (v: OverlapScores) => number, sd?: number[]) => r.overlap.map((v, i) => `${pct(pick(v))}${pm(sd?.[i], pct)}`).join(' / ');
 
 function taskHeader(name: string, t: TaskSummary): string {
   const mixes = t.mixtures.map((m) => `${m.snrDb} dB: f(mixture) = dominant ${pct(m.classifierPredictsDominant)}, = other ${pct(m.classifierPredictsOther)}`).join('; ');
@@ -466,18 +530,18 @@ function verdict(t: TaskSummary): string {
 type Column = readonly [header: string, cell: (name: string, r: MethodResult) => string];
 
 const COLUMNS = {
-  fidIn: ['Fid-In ↑', (_n, r) => pct(r.scores.FidIn)],
-  ad: ['AD ↓', (_n, r) => n1(r.scores.AD)],
+  fidIn: ['Fid-In ↑', (_n, r) => `${pct(r.scores.FidIn)}${pm(r.sd?.scores.FidIn, pct)}`],
+  ad: ['AD ↓', (_n, r) => `${n1(r.scores.AD)}${pm(r.sd?.scores.AD, n1)}`],
   ai: ['AI ↑', (_n, r) => n1(r.scores.AI)],
   ag: ['AG ↑', (_n, r) => n1(r.scores.AG)],
-  ff: ['FF ↑', (_n, r) => n3(r.scores.FF)],
+  ff: ['FF ↑', (_n, r) => `${n3(r.scores.FF)}${pm(r.sd?.scores.FF, n3)}`],
   sps: ['SPS ↑', (_n, r) => n3(r.scores.SPS)],
   comp: ['COMP ↓', (_n, r) => r.scores.COMP.toFixed(2)],
-  deletion: ['deletion AUC ↓', (_n, r) => n3(r.scores.deletionAUC)],
+  deletion: ['deletion AUC ↓', (_n, r) => `${n3(r.scores.deletionAUC)}${pm(r.sd?.scores.deletionAUC, n3)}`],
   insertion: ['insertion AUC ↑', (_n, r) => n3(r.scores.insertionAUC)],
   iou: ['IoU(T) ↑', (_n, r) => n3(r.scores.maskIoU)],
-  keptPlayback: ['kept, playback ↑', (_n, r) => overlapCell(r, (v) => v.keptPlayback)],
-  keptSpectrogram: ['kept, spectrogram ↑', (_n, r) => overlapCell(r, (v) => v.keptSpectrogram)],
+  keptPlayback: ['kept, playback ↑', (_n, r) => overlapCell(r, (v) => v.keptPlayback, r.sd?.keptPlayback)],
+  keptSpectrogram: ['kept, spectrogram ↑', (_n, r) => overlapCell(r, (v) => v.keptSpectrogram, r.sd?.keptSpectrogram)],
   mask: ['mask mean / p99 / max / ≥0.5', (_n, r) => maskCell(r.mask)],
   ms: ['ms / clip', (_n, r) => r.msPerExplanation.toFixed(1)],
   train: ['train s', (_n, r) => (r.interpreter?.trainSeconds == null ? '–' : r.interpreter.trainSeconds.toFixed(0))],
@@ -489,7 +553,9 @@ function tasksMarkdown(s: Summary, first: string, columns: readonly Column[]): s
   const head = `| ${[first, ...columns.map(([h]) => (h.startsWith('kept') ? h.replace(' ↑', ` ${snrs} ↑`) : h))].join(' | ')} |\n|${'---|'.repeat(columns.length + 1)}\n`;
   return Object.entries(s.tasks as Record<string, TaskSummary>)
     .map(([name, t]) => {
-      const rows = Object.entries(t.methods).map(([m, r]) => `| ${[rowName(m, r), ...columns.map(([, cell]) => cell(m, r))].join(' | ')} |`);
+      const rows = Object.entries(t.methods)
+        .filter(([, r]) => r.kind !== 'piq-seed')
+        .map(([m, r]) => `| ${[rowName(m, r), ...columns.map(([, cell]) => cell(m, r))].join(' | ')} |`);
       return `${taskHeader(name, t)}${head}${rows.join('\n')}\n\n${verdict(t)}`;
     })
     .join('');
@@ -524,7 +590,8 @@ function ablationMarkdown(s: Summary): string {
 
 ${runLine(s)}
 Each row is one named setting (bench/audio/settings.ts) trained on the same classifier and scored on the same clips and
-mixtures with the same code as \`npm run bench:audio\`; one seed per setting, so differences of a few points are noise.
+mixtures with the same code as \`npm run bench:audio\`. With one interpreter seed per setting, differences of a few
+points are within seed noise; \`--piq-seeds 0,1,2\` trains each setting per seed and shows mean ± standard deviation.
 
 ${body}Columns as in quality-audio-latest.md. *train s*: interpreter training wall time on a shared 2-core machine.
 `;
