@@ -13,7 +13,8 @@
 //
 // Main mode writes bench/results/quality-audio-latest.{json,md}; --ablation runs the PIQ settings
 // only (default: all of them, on FSDD) and writes bench/results/audio-ablation-latest.{json,md}.
-// Quick runs write *-quick.{json,md} instead, so they never overwrite a full run's results.
+// Quick runs write *-quick.{json,md} instead, and runs on other tasks than the mode's default add the
+// task names (audio-ablation-commands-latest.*), so they never overwrite a default full run's results.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -48,7 +49,7 @@ import { METRICS, scoreMasks, timedExplain, type MetricScores } from './scoring'
 const HELP = `npm run bench:audio -- [options]
   --quick                  fewer clips, epochs and mixtures (a few minutes; same code path)
   --ablation               PIQ settings only, on FSDD by default; writes audio-ablation-*.{json,md}
-  --tasks <list>           fsdd,commands (default: both; ablation: fsdd)
+  --tasks <list>           fsdd,commands (default: both; ablation: fsdd); other lists add their names to the file names
   --settings <list>        PIQ settings (default: ${MAIN_SETTINGS.join(',')}; ablation: all = ${ABLATION_SETTINGS.join(',')})
   --baselines <list|none>  baseline methods (default: all five; ablation: none)
   --fsdd <dir>             FSDD recordings (default ../shared/data/fsdd/recordings)
@@ -264,7 +265,10 @@ async function main(): Promise<void> {
     tasks: taskResults,
     seconds,
   };
-  const stem = `${ablation ? 'audio-ablation' : 'quality-audio'}-${quick ? 'quick' : 'latest'}`;
+  // Runs on other tasks than the mode's default get their own file names (never overwriting the default run's).
+  const defaultTasks = ablation ? ['fsdd'] : [...TASK_NAMES];
+  const taskSuffix = tasks.join(',') === defaultTasks.join(',') ? '' : `-${tasks.join('-')}`;
+  const stem = `${ablation ? 'audio-ablation' : 'quality-audio'}${taskSuffix}-${quick ? 'quick' : 'latest'}`;
   const markdown = ablation ? ablationMarkdown(summary) : qualityMarkdown(summary);
   writeFileSync(join(outDir, `${stem}.json`), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(outDir, `${stem}.md`), markdown);
