@@ -14,7 +14,8 @@
 // Main mode writes bench/results/quality-audio-latest.{json,md}; --ablation runs the PIQ settings
 // only (default: all of them, on FSDD) and writes bench/results/audio-ablation-latest.{json,md}.
 // Quick runs write *-quick.{json,md} instead, and runs on other tasks than the mode's default add the
-// task names (audio-ablation-commands-latest.*), so they never overwrite a default full run's results.
+// task names (audio-ablation-commands-latest.*) and multi-seed runs the seeds (…-seeds0-1-2-latest.*),
+// so they never overwrite a default full run's results.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -268,7 +269,8 @@ async function main(): Promise<void> {
   // Runs on other tasks than the mode's default get their own file names (never overwriting the default run's).
   const defaultTasks = ablation ? ['fsdd'] : [...TASK_NAMES];
   const taskSuffix = tasks.join(',') === defaultTasks.join(',') ? '' : `-${tasks.join('-')}`;
-  const stem = `${ablation ? 'audio-ablation' : 'quality-audio'}${taskSuffix}-${quick ? 'quick' : 'latest'}`;
+  const seedSuffix = piqSeeds.length > 1 ? `-seeds${piqSeeds.join('-')}` : '';
+  const stem = `${ablation ? 'audio-ablation' : 'quality-audio'}${taskSuffix}${seedSuffix}-${quick ? 'quick' : 'latest'}`;
   const markdown = ablation ? ablationMarkdown(summary) : qualityMarkdown(summary);
   writeFileSync(join(outDir, `${stem}.json`), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(outDir, `${stem}.md`), markdown);

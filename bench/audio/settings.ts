@@ -99,6 +99,7 @@ export const AUDIO_SETTINGS: readonly AudioSetting[] = Object.freeze([
   variant('norm-batch', 'batch norm in the decoder (the library default) instead of none', { norm: 'batch' }),
   variant('library-dice', 'library-defaults with the Dice mask loss', { base: 'library', maskLoss: 'dice' }),
   variant('fidelity', "adds the library's fidelityLoss (KL(f(x) ‖ f(M ⊙ x))), weight 1", { fidelityWeight: 1 }),
+  variant('balanced-bce-fidelity', 'balanced BCE and the fidelity term (weight 1) together', { maskLoss: 'balanced-bce', fidelityWeight: 1 }),
 ]);
 
 /** The settings the ablation runs by default (all of them). */
