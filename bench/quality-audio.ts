@@ -191,6 +191,7 @@ async function main(): Promise<void> {
       }
     }
     for (const b of baselines) methods.push({ name: b, kind: 'baseline', method: createAttributionMethod(b, adapter) });
+    methods.push({ name: 'all-ones', kind: 'reference', method: allOnes() });
     methods.push({ name: 'input-as-mask', kind: 'reference', method: inputAsMask() });
     methods.push({ name: `energy-target-${REFERENCE_TAU}`, kind: 'reference', method: energyTargetMask(adapter) });
 
@@ -261,7 +262,7 @@ async function main(): Promise<void> {
       overlap:
         'two scored test clips of different classes (same pairs at every SNR), a + g·b with g setting the dominant clip a at the SNR over b (mean power over the 1 s clip), peak-normalised; ' +
         'keptSpectrogram: argmax f(M ⊙ X_mix) = argmax f(X_mix); keptPlayback: the interpretation played back (|Y| = expm1(M ⊙ X_mix), mixture phase, inverse STFT), peak-normalised, re-analysed and re-classified = argmax f(X_mix)',
-      references: 'input-as-mask (M = X / max X) and the energy target (M = T) are not methods: they show what a mask that keeps the input, or PIQ\'s training target itself, scores',
+      references: 'all-ones (M = 1), input-as-mask (M = X / max X) and the energy target (M = T) are not methods: they show what the trivial mask, a mask that keeps the input, or PIQ\'s training target itself scores',
     },
     tasks: taskResults,
     seconds,
@@ -279,6 +280,11 @@ async function main(): Promise<void> {
 }
 
 // ---- methods that are not attribution methods: reference masks through the same interface
+
+/** M = 1 everywhere: keeps everything (Fid-In and FF of the unmasked clip, no sparsity) — the trivial mask. */
+function allOnes(): AttributionMethod {
+  return { name: 'all-ones', explain: async (x) => tf.ones([x.shape[0] as number, x.shape[1] as number, x.shape[2] as number]) as tf.Tensor3D };
+}
 
 function inputAsMask(): AttributionMethod {
   return {
