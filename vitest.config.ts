@@ -6,6 +6,7 @@ const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url))
 export default defineConfig({
   resolve: {
     alias: [
+      { find: /^piq-tfjs\/audio$/, replacement: src('audio/index.ts') },
       { find: /^piq-tfjs\/visualize$/, replacement: src('visualize/index.ts') },
       { find: /^piq-tfjs\/node$/, replacement: src('node/index.ts') },
       { find: /^piq-tfjs$/, replacement: src('index.ts') },

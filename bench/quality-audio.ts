@@ -24,19 +24,17 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   createAttributionMethod,
   createInterpreter,
-  encodeWav,
   energyMask,
-  interpretationToWaveform,
   loadInterpreter,
   piqAttribution,
-  spectrogram,
   toClassifierAdapter,
-  toSpectrogramImage,
   type AttributionMethod,
   type AttributionMethodName,
   type ClassifierAdapter,
+  type ClassifierInput,
   type Interpreter,
 } from 'piq-tfjs';
+import { addChannelAxis, encodeWav, interpretationToWaveform, spectrogram } from 'piq-tfjs/audio';
 import { fileSystem } from 'piq-tfjs/node';
 import { loadOrTrainClassifier } from '../examples/audio-digits/classifier';
 import { mixAtSnr, overlapPairs, peakNormalize } from '../examples/audio-digits/dataset';
@@ -71,6 +69,7 @@ const HELP = `npm run bench:audio -- [options]
   --out <dir>              results folder (default bench/results)
   --listen <dir>           WAV folder (default out/bench-audio)
   --retrain                ignore cached classifiers and interpreters`;
+const FLAGS = { quick: 'boolean', ablation: 'boolean', tasks: 'string', settings: 'string', baselines: 'string', fsdd: 'string', commands: 'string', clips: 'string', 'train-clips': 'string', 'classifier-epochs': 'string', epochs: 'string', pairs: 'string', snr: 'string', wavs: 'string', steps: 'string', batch: 'string', seed: 'string', 'piq-seeds': 'string', backend: 'string', out: 'string', listen: 'string', retrain: 'boolean' } as const;
 
 const CACHE = resolve('.cache', 'audio-bench');
 const BASELINES: readonly AttributionMethodName[] = ['saliency', 'smoothGrad', 'integratedGradients', 'gradCam', 'occlusion'];
@@ -119,10 +118,10 @@ interface Mixtures {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, HELP);
+  const args = parseArgs(argv, FLAGS, HELP);
   const quick = args.flag('quick');
   const ablation = args.flag('ablation');
-  const list = (k: string, d: readonly string[]) => {
+  const list = (k: 'tasks' | 'settings' | 'baselines' | 'piq-seeds', d: readonly string[]) => {
     const v = args.string(k, '');
     return v === '' ? [...d] : v === 'none' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean);
   };
@@ -281,31 +280,44 @@ async function main(): Promise<void> {
 
 // ---- methods that are not attribution methods: reference masks through the same interface
 
+/**
+ * A reference mask (a function of the input batch, not an attribution method) behind the
+ * `AttributionMethod` interface, so it goes through the same scoring and overlap code.
+ */
+function referenceMask(name: string, masksOf: (x: tf.Tensor4D) => tf.Tensor3D): AttributionMethod {
+  const explainTensors = async (x: ClassifierInput) => {
+    if (!(x instanceof tf.Tensor) || x.rank !== 4) throw new Error(`${name}: expects a [batch, h, w, 1] tensor`);
+    return tf.tidy(() => masksOf(x as tf.Tensor4D));
+  };
+  return {
+    name,
+    explainTensors,
+    explain: async (x) => {
+      const m = await explainTensors(x);
+      const [batch, h, w] = m.shape;
+      const mask = (await m.data()) as Float32Array;
+      m.dispose();
+      return { batch, maskShape: [h, w], mask, example: (i: number) => ({ mask: mask.subarray(i * h * w, (i + 1) * h * w) }) };
+    },
+  };
+}
+
 /** M = 1 everywhere: keeps everything (Fid-In and FF of the unmasked clip, no sparsity) — the trivial mask. */
-function allOnes(): AttributionMethod {
-  return { name: 'all-ones', explain: async (x) => tf.ones([x.shape[0] as number, x.shape[1] as number, x.shape[2] as number]) as tf.Tensor3D };
-}
+const allOnes = () => referenceMask('all-ones', (x) => tf.ones([x.shape[0], x.shape[1], x.shape[2]]) as tf.Tensor3D);
 
-function inputAsMask(): AttributionMethod {
-  return {
-    name: 'input-as-mask',
-    explain: async (x) => tf.tidy(() => {
-      const m = tf.squeeze(x, [3]) as tf.Tensor3D;
-      return tf.div(m, tf.maximum(tf.max(m, [1, 2], true), 1e-12)) as tf.Tensor3D;
-    }),
-  };
-}
+/** M = X / max X per clip: a mask that keeps the input's own loudness. */
+const inputAsMask = () =>
+  referenceMask('input-as-mask', (x) => {
+    const m = tf.squeeze(x, [3]) as tf.Tensor3D;
+    return tf.div(m, tf.maximum(tf.max(m, [1, 2], true), 1e-12)) as tf.Tensor3D;
+  });
 
-function energyTargetMask(adapter: ClassifierAdapter): AttributionMethod {
-  return {
-    name: `energy-target-${REFERENCE_TAU}`,
-    explain: async (x) =>
-      tf.tidy(() => {
-        const cls = tf.argMax(adapter.logits(x), -1) as tf.Tensor1D;
-        return tf.squeeze(energyMask({ threshold: REFERENCE_TAU }).compute(x as tf.Tensor4D, { predictedClass: cls }), [3]) as tf.Tensor3D;
-      }),
-  };
-}
+/** M = T, PIQ's training target (energy threshold τ of the clip maximum). */
+const energyTargetMask = (adapter: ClassifierAdapter) =>
+  referenceMask(`energy-target-${REFERENCE_TAU}`, (x) => {
+    const cls = tf.argMax(adapter.logits(x), -1) as tf.Tensor1D;
+    return tf.squeeze(energyMask({ threshold: REFERENCE_TAU }).compute(x, { predictedClass: cls }), [3]) as tf.Tensor3D;
+  });
 
 // ---- PIQ interpreters, cached per (task, setting, classifier)
 
@@ -336,6 +348,7 @@ async function loadOrTrainInterpreter(
   let bar = progressBar(`piq:${s.name} epoch 1/${s.epochs}`, steps);
   let finalLoss: Record<string, number> | null = null;
   const history = await interpreter.fit(trainX, {
+    verbose: 0, // this script draws its own progress bar
     epochs: s.epochs,
     batchSize: s.batchSize,
     learningRate: s.learningRate,
@@ -376,7 +389,7 @@ function buildMixtures(task: AudioTask, adapter: ClassifierAdapter, pairs: Array
   const wave = tf.tensor2d(flat, [waves.length, waves[0]?.length ?? 0]);
   const spec = spectrogram(wave, SPECTROGRAM_OPTIONS);
   wave.dispose();
-  const x = toSpectrogramImage(spec.magnitude) as tf.Tensor4D;
+  const x = addChannelAxis(spec.magnitude) as tf.Tensor4D;
   const predicted = predictClasses(adapter, x);
   const share = (f: (k: number) => boolean) => mean(pairs.map((_, k) => (f(k) ? 1 : 0)));
   return {
@@ -402,7 +415,7 @@ async function overlapTest(
   wavs: number,
   listenDir: string,
 ): Promise<OverlapScores> {
-  const masks = await method.explain(mix.x, { batchSize });
+  const masks = await method.explainTensors(mix.x, { batchSize });
   const inSpec = tf.tidy(() => tf.mul(mix.x, tf.expandDims(masks, 3)) as tf.Tensor4D);
   const specPred = predictClasses(adapter, inSpec);
   inSpec.dispose();

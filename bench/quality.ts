@@ -42,12 +42,13 @@ const HELP = `npm run bench:quality -- [options]
   --classifier-epochs <n>   classifier epochs (default 2), as the demo
   --out <dir>               output folder (default bench/results)
   --retrain                 ignore the cached classifier and interpreter`;
+const FLAGS = { quick: 'boolean', digits: 'string', pairs: 'string', steps: 'string', batch: 'string', backend: 'string', samples: 'string', epochs: 'string', lr: 'string', 'classifier-samples': 'string', 'classifier-epochs': 'string', out: 'string', retrain: 'boolean' } as const;
 
 type MethodScores = MetricScores & { overlapKept: number; msPerExplanation: number };
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, HELP);
+  const args = parseArgs(argv, FLAGS, HELP);
   const quick = args.flag('quick');
   const digits = args.int('digits', quick ? 64 : 400);
   const pairCount = args.int('pairs', quick ? 32 : 200);
@@ -112,10 +113,10 @@ async function main(): Promise<void> {
     const metricScores = await scoreMasks(adapter, x, masks, { steps });
     masks.dispose();
     // Overlap test: Fid-In on mixtures (is argmax f(M ⊙ mixture) the mixture's predicted digit?).
-    const mixMasks = await method.explain(mix, { batchSize });
+    const mixMasks = await method.explainTensors(mix, { batchSize });
     const overlap = await evaluateInterpretations(adapter, mix, mixMasks, { metrics: ['inputFidelity'], batchSize: 64 });
     mixMasks.dispose();
-    const g = await method.explain(gridX, { batchSize });
+    const g = await method.explainTensors(gridX, { batchSize });
     gridMasks[method.name] = (await g.data()) as Float32Array;
     g.dispose();
 
@@ -206,6 +207,7 @@ async function loadOrTrainInterpreter(
   const batchesPerEpoch = Math.ceil(o.samples / 64);
   let bar = progressBar('interpreter epoch 1', batchesPerEpoch);
   const history = await interpreter.fit(xs, {
+    verbose: 0, // this script draws its own progress bar
     epochs: o.epochs,
     batchSize: 64,
     learningRate: o.learningRate,

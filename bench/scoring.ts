@@ -43,13 +43,13 @@ export async function scoreMasks(
   return scores;
 }
 
-/** `method.explain(x)` after a two-example warm-up (kernel set-up), with the wall time per example. */
+/** `method.explainTensors(x)` after a two-example warm-up (kernel set-up), with the wall time per example. */
 export async function timedExplain(method: AttributionMethod, x: tf.Tensor, batchSize: number): Promise<{ masks: tf.Tensor3D; msPerExplanation: number }> {
   const warm = tf.slice(x, 0, Math.min(2, x.shape[0] as number));
-  (await method.explain(warm, { batchSize })).dispose();
+  (await method.explainTensors(warm, { batchSize })).dispose();
   warm.dispose();
   const start = performance.now();
-  const masks = await method.explain(x, { batchSize });
+  const masks = await method.explainTensors(x, { batchSize });
   await masks.data();
   return { masks, msPerExplanation: (performance.now() - start) / (x.shape[0] as number) };
 }

@@ -10,8 +10,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { enableWasmTraining } from '../src/backends/wasm-training';
+import { parseArgs } from '../examples/shared/cli';
 
-const quick = process.argv.includes('--quick');
+const quick = parseArgs(process.argv.slice(2), { quick: 'boolean' }, 'wasm-kernels.mjs [--quick]  (see the comment at the top of bench/wasm-kernels.ts)').flag('quick');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -4,8 +4,10 @@
  * quantizes the classifier's features against a codebook partitioned per class and decodes them
  * back to the input space, showing what the classifier relied on.
  *
- * Levels: L0 ops → L1 quantizer / decoder / classifier adapter → L2 losses / training / metrics /
- * baselines → L3 {@link createInterpreter}. Bring your own tfjs backend (cpu, wasm, webgl, webgpu, node).
+ * Levels: L0 ops → L1 quantizer / decoder / classifier adapter → L2 losses / targets / training /
+ * metrics / baselines → L3 {@link createInterpreter}. Bring your own tfjs backend (cpu, wasm, webgl,
+ * webgpu, node). Subpaths: `piq-tfjs/audio` (spectrograms, WAV), `piq-tfjs/visualize` (pixels),
+ * `piq-tfjs/node` (file system). See docs/architecture.md for the map of the code.
  *
  * @packageDocumentation
  */
@@ -24,10 +26,9 @@ export {
 export { straightThrough, stopGradient } from './ops/straight-through';
 export { selectRows, sumRowsByIndex } from './ops/select-rows';
 
-// L1: quantizer, decoder, classifier
+// L1: quantizer
 export {
   CodebookLayout,
-  DEFAULT_CODEBOOK_LAYOUT_OPTIONS,
   type CodebookLayoutOptions,
   type CodebookLayoutConfig,
   type SharedPlacement,
@@ -35,30 +36,29 @@ export {
   type AllowedRowsOptions,
   type SearchTable,
 } from './quantizer/codebook-layout';
+export { VectorQuantizer } from './quantizer/vector-quantizer';
+export type {
+  VectorQuantizerOptions,
+  VectorQuantizerConfig,
+  QuantizeOptions,
+  QuantizeResult,
+  PostStepOptions,
+  CodebookInit,
+  CodebookUpdate,
+} from './quantizer/vector-quantizer-options';
+export type { ClassCodeUsage, CodebookUsage } from './quantizer/codebook';
+
+// L1: decoder
+export { InterpreterDecoder } from './decoder/interpreter-decoder';
 export {
-  VectorQuantizer,
-  DEFAULT_VECTOR_QUANTIZER_OPTIONS,
-  DEFAULT_QUANTIZE_OPTIONS,
-  type VectorQuantizerOptions,
-  type VectorQuantizerConfig,
-  type QuantizeOptions,
-  type QuantizeResult,
-  type PostStepOptions,
-  type CodebookInit,
-  type CodebookUpdate,
-  type ClassCodeUsage,
-  type CodebookUsage,
-} from './quantizer/vector-quantizer';
-export {
-  InterpreterDecoder,
-  DEFAULT_INTERPRETER_DECODER,
-  resolveInterpreterDecoderConfig,
   upsamplingPlan,
   type InterpreterDecoderOptions,
   type InterpreterDecoderConfig,
   type DecoderPreset,
-} from './decoder/interpreter-decoder';
+} from './decoder/decoder-config';
 export { BatchNormReluLayer, type BatchNormReluLayerArgs } from './decoder/batch-norm-relu';
+
+// L1: classifier
 export {
   toClassifierAdapter,
   type ClassifierAdapterOptions,
@@ -66,29 +66,31 @@ export {
   type ClassifierLike,
   type ClassifierOutputKind,
   type GraphModelLike,
+  type ScoringClassifier,
 } from './classifier/classifier-adapter';
-export type { ClassifierAdapter, ClassifierOutputs } from './classifier/types';
+export type { ClassifierAdapter, ClassifierOutputs, LogitsFunction } from './classifier/types';
+export type { ClassifierInput, PixelSource } from './classifier/image-input';
 
-// L2: targets, losses, training
+// L2: targets
 export {
   energyMask,
   inputTarget,
   registerTarget,
   createTarget,
-  DEFAULT_ENERGY_MASK_OPTIONS,
   type EnergyMaskOptions,
   type Target,
   type TargetFactory,
 } from './targets/targets';
 export {
   annotatorTarget,
-  DEFAULT_ANNOTATOR_TARGET_OPTIONS,
   type Annotator,
   type AnnotatorTarget,
   type AnnotatorTargetOptions,
   type AnnotatorTargetConfig,
   type AnnotatorCacheStats,
 } from './targets/annotator';
+
+// L2: losses
 export {
   reconstructionLoss,
   maskTargetLoss,
@@ -98,9 +100,6 @@ export {
   sparsityLoss,
   totalVariationLoss,
   lmacLoss,
-  DEFAULT_RECONSTRUCTION_LOSS_OPTIONS,
-  DEFAULT_MASK_TARGET_LOSS_OPTIONS,
-  DEFAULT_LMAC_LOSS_OPTIONS,
   type ReconstructionLossOptions,
   type MaskTargetLossOptions,
   type LmacLossOptions,
@@ -116,55 +115,69 @@ export {
   type LossSpec,
 } from './losses/registry';
 export type { Loss, LossContext, QuantizerTerms, WeightedLoss, CombinedLossResult } from './losses/types';
+
+// L2: training
 export { PiqModel, type InterpreterMode, type PiqForwardResult } from './training/piq-model';
-export {
-  Trainer,
-  DEFAULT_FIT,
-  DEFAULT_CHECKPOINT,
-  CHECKPOINT_KIND,
-  readCheckpointState,
-  type CheckpointOptions,
-  type CheckpointState,
-  type TrainerOptions,
-  type FitOptions,
-  type FitHistory,
-  type EpochLog,
-  type StepProgress,
-  type PlateauScheduleOptions,
-  type EarlyStoppingOptions,
-} from './training/trainer';
+export { Trainer, type TrainerOptions } from './training/trainer';
+export type {
+  FitOptions,
+  FitHistory,
+  FitHistoryRecord,
+  EpochLog,
+  EvaluationLog,
+  StepProgress,
+  PlateauScheduleOptions,
+  EarlyStoppingOptions,
+  CheckpointOptions,
+} from './training/fit-options';
+export type { FitCallback, FitLogs, Verbosity } from './training/callbacks';
+export { readCheckpointState, type CheckpointState } from './training/checkpoint';
 export type { DataSource } from './training/data';
+
+// L2: metrics
+export { averageDrop, averageGain, averageIncrease, faithfulness, inputFidelity } from './metrics/faithfulness';
+export { complexity, sparseness } from './metrics/mask-statistics';
+export { deletionCurve, insertionCurve, type CurveOptions, type CurveResult } from './metrics/curves';
+export { maskIoU, pointingGame, type MaskIoUOptions } from './metrics/localization';
+export { evaluateInterpretations, type EvaluationOptions, type EvaluationResult } from './metrics/evaluate';
+export { METRIC_NAMES, type MetricName, type MetricOptions, type MetricResult } from './metrics/types';
+
+// L2: baseline attribution methods
+export type { AttributionMethod, ExplainOptions, ExplainResult } from './baselines/types';
+export { Saliency } from './baselines/saliency';
+export { SmoothGrad, type SmoothGradConfig, type SmoothGradOptions } from './baselines/smooth-grad';
+export { IntegratedGradients, integratedGradients, type IntegratedGradientsOptions } from './baselines/integrated-gradients';
+export { GradCam } from './baselines/grad-cam';
+export { Occlusion, type OcclusionConfig, type OcclusionOptions } from './baselines/occlusion';
+export {
+  ATTRIBUTION_METHOD_NAMES,
+  createAttributionMethod,
+  type AttributionMethodName,
+  type AttributionMethodOptionsMap,
+} from './baselines/create-attribution-method';
 
 // IO
 export { ARTIFACT_FORMAT_VERSION, type SaveDestination } from './io/artifact';
 
 // L3: the interpreter
-export {
-  createInterpreter,
-  loadInterpreter,
-  Interpreter,
-  VERSION,
-  type CreateInterpreterOptions,
-  type LoadInterpreterOptions,
-  type InterpreterConfig,
-  type InterpretResult,
-  type InterpretOptions,
-} from './api/interpreter';
+export { createInterpreter, type CreateInterpreterOptions } from './api/create-interpreter';
+export { loadInterpreter, type LoadInterpreterOptions } from './api/load-interpreter';
+export { Interpreter, type InterpreterConfig, type InterpretResult, type InterpretOptions, type InterpretTensors } from './api/interpreter';
+export { PiqAttribution, piqAttribution, type PiqAttributionConfig, type PiqAttributionOptions } from './api/piq-attribution';
+export { VERSION } from './version';
 
 // Backends
 export {
   enableWasmTraining,
   disableWasmTraining,
   WASM_TRAINING_KERNELS,
-  DEFAULT_ENABLE_WASM_TRAINING,
   type EnableWasmTrainingOptions,
   type EnableWasmTrainingResult,
   type DisableWasmTrainingResult,
 } from './backends/wasm-training';
-
-// Audio front end
-export * from './audio';
-
-// L2: metrics and baseline attribution methods
-export * from './metrics';
-export * from './baselines';
+export {
+  enableWasmThreads,
+  type EnableWasmThreadsOptions,
+  type WasmThreads,
+  type WasmThreadsBackendModule,
+} from './backends/wasm-threads';

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { decodeWav, downmixToMono, encodeWav } from 'piq-tfjs';
+import { decodeWav, downmixToMono, encodeWav } from 'piq-tfjs/audio';
 import { log, parseArgs, progressBar } from '../shared/cli';
 import { gainForSnr, signalPower } from '../audio-digits/dataset';
 import {
@@ -49,6 +49,7 @@ const HELP = `npm run make:audio-commands -- [options]
   --jobs <n>           clips synthesised in parallel (default 2)
   --check              only verify an existing folder against its manifest (SHA-256 of every file)
   --force              regenerate even if the folder already holds a dataset that verifies`;
+const FLAGS = { out: 'string', seed: 'string', 'train-takes': 'string', 'test-takes': 'string', jobs: 'string', check: 'boolean', force: 'boolean' } as const;
 
 async function toolVersions(): Promise<Record<string, string>> {
   const first = async (cmd: string, args: string[]) => {
@@ -206,7 +207,7 @@ manifest.json lists every file with its parameters and SHA-256.
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, HELP);
+  const args = parseArgs(argv, FLAGS, HELP);
   const out = resolve(args.string('out', '.cache/audio-commands'));
   const seed = Number(args.string('seed', String(DEFAULT_PLAN_OPTIONS.seed)));
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${args.string('seed', '')}`);

@@ -7,7 +7,7 @@
 // whose name does not follow the layout make `listClips` throw, naming them.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { decodeWav, downmixToMono, resample } from 'piq-tfjs';
+import { decodeWav, downmixToMono, resample } from 'piq-tfjs/audio';
 
 export type FolderLayout = 'flat' | 'per-label';
 

@@ -1,6 +1,6 @@
 // Waveforms → log1p-magnitude spectrogram images for the audio-digits example.
 import * as tf from '@tensorflow/tfjs-core';
-import { spectrogram, spectrogramShape, toSpectrogramImage, type SpectrogramOptions } from 'piq-tfjs';
+import { addChannelAxis, spectrogram, spectrogramShape, type SpectrogramOptions } from 'piq-tfjs/audio';
 
 /**
  * The example's STFT: 256-point (32 ms at 8 kHz) Hann frames every 128 samples, zero-padded centred
@@ -37,7 +37,7 @@ export function spectrogramImages(waves: readonly Float32Array[], options: Spect
     for (let i = 0; i < b; i++) flat.set(waves[s + i] as Float32Array, i * len);
     const wave = tf.tensor2d(flat, [b, len]);
     const spec = spectrogram(wave, options);
-    const image = toSpectrogramImage(spec.magnitude); // [b, frames, bins, 1]
+    const image = addChannelAxis(spec.magnitude); // [b, frames, bins, 1]
     out.set(image.dataSync() as Float32Array, s * frames * bins);
     tf.dispose([wave, spec.magnitude, spec.phase, image]);
   }

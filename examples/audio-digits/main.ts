@@ -8,15 +8,13 @@ import { join, resolve, basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   createInterpreter,
-  encodeWav,
   energyMask,
   maskTargetLoss,
   codebookLoss,
   commitmentLoss,
   evaluateInterpretations,
-  interpretationToWaveform,
-  spectrogram,
 } from 'piq-tfjs';
+import { encodeWav, interpretationToWaveform, spectrogram } from 'piq-tfjs/audio';
 import { encodePng, grid, spectrogramImage, type RgbaImage } from 'piq-tfjs/visualize';
 import { parseArgs, pickBackend, progressBar, log } from '../shared/cli';
 import { maskValueStatistics, mean, pct } from '../shared/stats';
@@ -38,11 +36,12 @@ const HELP = `npm run example:audio -- --data <folder> [options]
   --mask-loss <bce|dice>   loss of the mask against the energy target (default bce, as the reference)
   --examples <n>           test clips written as PNG + WAV (default 10)
   --seed <n>               seed of the weights and the shuffling (default 0)`;
+const FLAGS = { data: 'string', quick: 'boolean', out: 'string', backend: 'string', 'sample-rate': 'string', 'test-takes': 'string', 'classifier-epochs': 'string', epochs: 'string', 'train-clips': 'string', pairs: 'string', 'mask-loss': 'string', examples: 'string', seed: 'string' } as const;
 
 const SECONDS = 1;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), HELP);
+  const args = parseArgs(process.argv.slice(2), FLAGS, HELP);
   const dataDir = args.string('data', '');
   if (dataDir === '') throw new Error(`--data <folder> is required\n${HELP}`);
   const quick = args.flag('quick');
@@ -128,6 +127,7 @@ async function main(): Promise<void> {
   const lossCurve: Array<{ step: number; epoch: number; loss: Record<string, number> }> = [];
   const valX = tf.slice(testX, 0, Math.min(100, testClips.length)) as tf.Tensor4D;
   const history = await interpreter.fit(trainX, {
+    verbose: 0, // this script draws its own progress bar
     epochs,
     batchSize,
     learningRate: 1e-3,
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
       bar.set(p.batch, `loss ${p.loss.total?.toFixed(3)} (mask ${p.loss.maskTarget?.toFixed(3)}) perplexity ${p.perplexity.toFixed(1)}`);
     },
     onEpochEnd: (e) => {
-      bar.done(`val FidIn ${pct(e.validation?.FidIn ?? NaN)}`);
+      bar.done(`val input fidelity ${pct(e.validation?.inputFidelity ?? NaN)}`);
       if (e.epoch + 1 < epochs) bar = progressBar(`interpreter epoch ${e.epoch + 2}`, steps);
     },
   });
@@ -248,7 +248,7 @@ async function main(): Promise<void> {
     overlapKeptDominant: overlap.keptDominantLabel,
     overlap,
     interpreter: { ...summary, epochs, batchSize, learningRate: 1e-3 },
-    validation: history.epochs.map((e) => ({ epoch: e.epoch, FidIn: e.validation?.FidIn, loss: e.validation?.loss })),
+    validation: history.epochs.map((e) => ({ epoch: e.epoch, inputFidelity: e.validation?.inputFidelity, loss: e.validation?.loss })),
     lossCurve,
     timings,
     seconds,

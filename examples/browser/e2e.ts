@@ -4,7 +4,8 @@
 //  3. headless Chromium (playwright-core, /usr/bin/chromium) opens it, picks digits, blends two,
 //     draws one, and checks predictions and masks against the same models run in Node on the cpu
 //     backend, that the mask canvas is not blank and differs between classes, then checks the wasm
-//     backend (forced) and the fallback when WebGL is disabled;
+//     backend (forced) and the fallback when WebGL is disabled; e2e-persistence.ts then saves to and
+//     loads from browser storage across a reload, and checks that damaged saves are refused;
 //  4. a screenshot goes to examples/browser/out/screenshot.png (PIQ_SCREENSHOT=<file.png> to choose;
 //     the README's screenshot.png is refreshed only on purpose, so test runs never dirty the tree).
 // Env: CHROMIUM (default /usr/bin/chromium), PIQ_REQUIRE_WEBGL=1 to fail when WebGL is unavailable,
@@ -20,8 +21,9 @@ import { chromium, type Page } from 'playwright-core';
 import { build, preview } from 'vite';
 import { loadInterpreter } from 'piq-tfjs';
 import { fileSystem } from 'piq-tfjs/node';
+import { persistenceChecks } from './e2e-persistence';
 import { EXAMPLE_DIR, prepare } from './prepare';
-import type { LastResult } from './main';
+import type { LastResult, PixelInputCheck } from './main';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -186,6 +188,19 @@ async function main(): Promise<void> {
     assert.match(timeText, /ms on /);
     ok(`the page shows the time per interpretation ("${timeText}")`);
 
+    // ---- pixels: an ImageData and a canvas interpret exactly like the tensor of the same bytes
+    for (const i of [pairA, pairB]) {
+      const px = (await page.evaluate((k) => window.piqDemo.checkPixelInputs?.(k), i)) as PixelInputCheck | undefined;
+      assert.ok(px, 'the page exposes checkPixelInputs');
+      for (const kind of ['imageData', 'canvas'] as const) {
+        assert.equal(px[kind].predictedClass, px.tensor.predictedClass, `${kind} decision equals the tensor path`);
+        assert.equal(px[kind].mask.length, 784);
+        const d = maxAbsDiff(px[kind].mask, px.tensor.mask);
+        assert.ok(d <= 1e-6, `${kind} mask equals the tensor path (max |difference| ${d})`);
+      }
+    }
+    ok('interpret(ImageData) and interpret(canvas) equal interpret(tensor of the same bytes / 255) on the page');
+
     // ---- screenshot of one digit (the first 7)
     await click(page, `#gallery button[data-digit="${pairB}"]`);
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
@@ -242,6 +257,9 @@ async function main(): Promise<void> {
     await context.close();
     rmSync(userDataDir, { recursive: true, force: true });
   }
+
+  // ---- saving to and loading from indexeddb:// and localstorage://, across a reload, and damaged saves
+  await persistenceChecks({ chromium: CHROMIUM, flags: FLAGS, url, ok, log });
 
   // ---- no WebGL (getContext('webgl2' / 'webgl' / 'experimental-webgl') returns null, as on a machine without it):
   // the page falls back to wasm and says so

@@ -41,6 +41,15 @@ interface DemoState {
   last: LastResult | null;
   error: string | null;
   labels: number[];
+  /** For the end-to-end test: test digit `i` interpreted from an ImageData, a canvas and the tensor of the same bytes. */
+  checkPixelInputs?: (i: number) => Promise<PixelInputCheck>;
+}
+
+/** Masks and decisions of one digit given as pixels and as a tensor (see `checkPixelInputs`). */
+export interface PixelInputCheck {
+  imageData: { predictedClass: number; mask: number[] };
+  canvas: { predictedClass: number; mask: number[] };
+  tensor: { predictedClass: number; mask: number[] };
 }
 
 declare global {
@@ -203,6 +212,41 @@ function interpretPixels(input: Float32Array, source: LastResult['source'], digi
   });
   return queue;
 }
+
+/**
+ * Interprets test digit `i` three ways: as an `ImageData` (grey bytes in R, G and B), as a canvas
+ * holding it, and as the tensor those bytes stand for (`byte / 255`, the default `inputRange`).
+ */
+function checkPixelInputs(i: number): Promise<PixelInputCheck> {
+  const run = queue.then(async (): Promise<PixelInputCheck> => {
+    if (!interpreter) throw new Error('the interpreter is not loaded');
+    const bytes = Array.from(digitPixels[i] ?? [], (v) => Math.round(v * 255));
+    const rgba = new Uint8ClampedArray(PIXELS * 4);
+    bytes.forEach((b, p) => rgba.set([b, b, b, 255], p * 4));
+    const imageData = new ImageData(rgba, SIZE, SIZE);
+    const canvas = document.createElement('canvas');
+    canvas.width = SIZE;
+    canvas.height = SIZE;
+    canvas.getContext('2d')?.putImageData(imageData, 0, 0);
+    const x = tf.tidy(() => tf.div(tf.tensor4d(Float32Array.from(bytes), [1, SIZE, SIZE, 1]), 255));
+    try {
+      const pick = (r: InterpretResult) => ({ predictedClass: r.predictedClass[0] as number, mask: Array.from(r.mask) });
+      return {
+        imageData: pick(await interpreter.interpret(imageData)),
+        canvas: pick(await interpreter.interpret(canvas)),
+        tensor: pick(await interpreter.interpret(x)),
+      };
+    } finally {
+      x.dispose();
+    }
+  });
+  queue = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
+}
+state.checkPixelInputs = checkPixelInputs;
 
 // ---------------------------------------------------------------- test digits and overlap mode
 

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '../mnist/mnist-data';
+import { parseArgs } from '../shared/cli';
 
 export const EXAMPLE_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(EXAMPLE_DIR, '../..');
@@ -82,6 +83,16 @@ export function pickDigits(perClass = DIGITS_PER_CLASS): { digits: DigitsFile; d
   return { digits, digitPixels };
 }
 
+/** Copies the tfjs wasm backend's binaries (the three .wasm builds) into `dir`, for `setWasmPaths`. */
+export function copyWasmBinaries(dir: string): void {
+  const require = createRequire(import.meta.url);
+  const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(join(wasmDist, 'dist')).filter((n) => n.endsWith('.wasm'))) {
+    copyFileSync(join(wasmDist, 'dist', f), join(dir, f));
+  }
+}
+
 export interface PrepareOptions {
   /** @defaultValue env PIQ_CLASSIFIER_SAMPLES, else 3000 (the demo's --quick size) */
   classifierSamples?: number;
@@ -110,12 +121,7 @@ export function prepare(options: PrepareOptions = {}): PrepareResult {
   cpSync(interpreterDir, join(PUBLIC_DIR, 'models', 'interpreter'), { recursive: true });
   cpSync(classifierDir, join(PUBLIC_DIR, 'models', 'classifier'), { recursive: true });
 
-  const require = createRequire(import.meta.url);
-  const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-  mkdirSync(join(PUBLIC_DIR, 'wasm'), { recursive: true });
-  for (const f of readdirSync(join(wasmDist, 'dist')).filter((n) => n.endsWith('.wasm'))) {
-    copyFileSync(join(wasmDist, 'dist', f), join(PUBLIC_DIR, 'wasm', f));
-  }
+  copyWasmBinaries(join(PUBLIC_DIR, 'wasm'));
 
   const { digits, digitPixels } = pickDigits();
   writeFileSync(join(PUBLIC_DIR, 'digits.json'), JSON.stringify(digits));
@@ -124,10 +130,8 @@ export function prepare(options: PrepareOptions = {}): PrepareResult {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? process.argv[i + 1] : undefined;
-  };
-  const samples = arg('--classifier-samples');
-  prepare({ classifierSamples: samples === undefined ? undefined : Number(samples), demoDir: arg('--demo-dir'), classifierDir: arg('--classifier-dir') });
+  const help = 'tsx examples/browser/prepare.ts [--classifier-samples <n>] [--demo-dir <dir>] [--classifier-dir <dir>]';
+  const args = parseArgs(process.argv.slice(2), { 'classifier-samples': 'string', 'demo-dir': 'string', 'classifier-dir': 'string' }, help);
+  const samples = args.optional('classifier-samples');
+  prepare({ classifierSamples: samples === undefined ? undefined : args.int('classifier-samples', 0), demoDir: args.optional('demo-dir'), classifierDir: args.optional('classifier-dir') });
 }

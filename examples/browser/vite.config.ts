@@ -11,6 +11,7 @@ export default defineConfig({
   publicDir: here('public'),
   resolve: {
     alias: [
+      { find: /^piq-tfjs\/audio$/, replacement: here('../../src/audio/index.ts') },
       { find: /^piq-tfjs\/visualize$/, replacement: here('../../src/visualize/index.ts') },
       { find: /^piq-tfjs$/, replacement: here('../../src/index.ts') },
     ],
@@ -19,6 +20,8 @@ export default defineConfig({
     outDir: here('dist'),
     emptyOutDir: true,
     target: 'es2020',
+    // The demo page, and the page e2e-persistence.ts drives (saves to and loads from browser storage).
+    rollupOptions: { input: { main: here('index.html'), persistence: here('persistence.html') } },
     // tfjs-core + layers + three backends make one large chunk; that is expected for a demo.
     chunkSizeWarningLimit: 4000,
   },

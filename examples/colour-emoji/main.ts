@@ -25,11 +25,12 @@ const HELP = `npm run example:colour -- [options]
   --epochs <n>         interpreter epochs for each mode (default 12, quick 5)
   --concept-samples <n>    training emoji annotated by the selfie model for mask mode (default all, quick 300)
   --concepts <which>   'smileys' (smileys-emotion → person mask, other groups → no concept) or 'all' (person mask for every group); default smileys`;
+const FLAGS = { quick: 'boolean', out: 'string', backend: 'string', size: 'string', 'classifier-epochs': 'string', 'retrain-classifier': 'boolean', epochs: 'string', 'concept-samples': 'string', concepts: 'string' } as const;
 
 const SCALE = 4;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), HELP);
+  const args = parseArgs(process.argv.slice(2), FLAGS, HELP);
   const quick = args.flag('quick');
   const outDir = resolve(args.string('out', './piq-colour-output'));
   const size = args.int('size', 32);
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   await fitWithBar(recon, trainX, epochs, 'reconstruction');
   const rr = await recon.interpret(testX);
   const reconMetrics = await evaluateMasks(recon, testX, rr);
-  log(`reconstruction mode: FidIn ${(reconMetrics.FidIn * 100).toFixed(1)}% (classifier agrees on the redrawn emoji)`);
+  log(`reconstruction mode: input fidelity ${(reconMetrics.inputFidelity * 100).toFixed(1)}% (classifier agrees on the redrawn emoji)`);
   writePng(join(outDir, 'reconstruction.png'), classGrid(rr, pick(set, test), size, 'reconstruction'));
 
   // ---- 2. mask mode, concepts from the pretrained selfie-segmentation model
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   const truth = tf.tidy(() => target.compute(testX, { predictedClass: tf.tensor1d(rm.predictedClass, 'int32') }));
   const maskMetrics = await evaluateMasks(masker, testX, rm, truth);
   const stats = target.cacheStats();
-  log(`mask mode: FidIn ${(maskMetrics.FidIn * 100).toFixed(1)}%, IoU with the selfie annotation (concept classes) ${maskMetrics.conceptIoU.toFixed(3)}; selfie annotated ${stats.misses} emoji, served ${stats.hits} from the cache`);
+  log(`mask mode: input fidelity ${(maskMetrics.inputFidelity * 100).toFixed(1)}%, IoU with the selfie annotation (concept classes) ${maskMetrics.conceptIoU.toFixed(3)}; selfie annotated ${stats.misses} emoji, served ${stats.hits} from the cache`);
   writePng(join(outDir, 'mask-concepts.png'), classGrid(rm, pick(set, test), size, 'mask', (await truth.data()) as Float32Array));
   truth.dispose();
 
@@ -176,6 +177,7 @@ async function fitWithBar(interpreter: Interpreter, x: tf.Tensor4D, epochs: numb
   const batches = Math.ceil(x.shape[0] / 32);
   let bar = progressBar(`${label} epoch 1/${epochs}`, batches);
   await interpreter.fit(x, {
+    verbose: 0, // this script draws its own progress bar
     epochs, batchSize: 32, learningRate: 2e-3, logEvery: 2,
     onProgress: (p) => bar.set(p.batch, `loss ${p.loss.total?.toFixed(3)} perplexity ${p.perplexity.toFixed(1)}`),
     onEpochEnd: (e) => {
@@ -207,8 +209,8 @@ async function loadSelfie() {
  * (the PIQ / L-MAC metrics) and, given the annotation, its IoU on the examples whose class has a concept.
  */
 async function evaluateMasks(interpreter: Interpreter, x: tf.Tensor4D, r: InterpretResult, truth?: tf.Tensor4D) {
-  const FidIn = mean(r.predictedClass.map((c, i) => (c === r.interpretationClass[i] ? 1 : 0)));
-  if (interpreter.model.mode !== 'mask') return { FidIn, conceptIoU: NaN, metrics: {} as Record<string, number> };
+  const inputFidelity = mean(r.predictedClass.map((c, i) => (c === r.interpretationClass[i] ? 1 : 0)));
+  if (interpreter.model.mode !== 'mask') return { inputFidelity, conceptIoU: NaN, metrics: {} as Record<string, number> };
   const masks = tf.tensor3d(r.mask, [r.batch, r.inputShape[0], r.inputShape[1]]);
   const gt = truth ? tf.squeeze(truth, [3]) : undefined;
   const e = await evaluateInterpretations(interpreter.classifier, x, masks, {
@@ -230,7 +232,7 @@ async function evaluateMasks(interpreter: Interpreter, x: tf.Tensor4D, r: Interp
     }
     conceptIoU = mean(vals);
   }
-  return { FidIn, conceptIoU, metrics };
+  return { inputFidelity, conceptIoU, metrics };
 }
 
 /** Pairs (a, b) of test indices with different labels, deterministic. */
@@ -362,8 +364,8 @@ Data: ${m.dataset.name}; ${m.dataset.train} train / ${m.dataset.test} test emoji
 | quantity | value |
 |---|---|
 | classifier test accuracy (6 groups, chance 16.7%) | ${pct(m.classifier.testAccuracy)} |
-| reconstruction mode: input fidelity (FidIn) | ${pct(m.reconstruction.FidIn)} |
-| mask mode (selfie concepts: ${m.mask.concepts}): FidIn | ${pct(m.mask.FidIn)} |
+| reconstruction mode: input fidelity (Fid-In) | ${pct(m.reconstruction.inputFidelity)} |
+| mask mode (selfie concepts: ${m.mask.concepts}): input fidelity | ${pct(m.mask.inputFidelity)} |
 | mask mode: IoU with the selfie annotation, classes with a concept | ${num(m.mask.conceptIoU)} |
 ${rows}
 | overlap (${m.overlap.pairs} side-by-side pairs): reconstruction keeps the predicted class | ${pct(m.overlap.reconstruction.kept)} |

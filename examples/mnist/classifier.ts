@@ -8,6 +8,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { fileSystem } from 'piq-tfjs/node';
 import type { MnistSplit } from './mnist-data';
 import { log, progressBar } from '../shared/cli';
+import { buildClassifier } from './model';
+
+// The model itself is browser-safe (no Node import), in ./model.ts.
+export { buildClassifier, MNIST_INTERPRETER_SETTINGS } from './model';
 
 export interface MnistClassifierOptions {
   /** Training digits (the first `samples` of `train`). */
@@ -53,37 +57,11 @@ export async function loadOrTrainClassifier(train: MnistSplit, opts: MnistClassi
   return classifier;
 }
 
-export function buildClassifier(): tfl.LayersModel {
-  const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), name: 'conv1' }),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-      tfl.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2), name: 'conv2' }),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(3), name: 'features' }),
-      tfl.layers.flatten({ name: 'flatten' }),
-      tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(4), name: 'probs' }),
-    ],
-  });
-}
-
-/**
- * The demo's PIQ interpreter settings (reconstruction mode, the reference MNIST setup): tap
- * 'features', 16 codebook keys per class initialised from data, seed 0.
- */
 /** Training sizes of `npm run demo` (and `npm run bench:quality`, which scores the demo's interpreter). */
 export const MNIST_RUN_DEFAULTS = {
   full: { samples: 30000, epochs: 5, learningRate: 2e-3, classifierSamples: 20000, classifierEpochs: 2, test: 2000 },
   quick: { samples: 3000, epochs: 2, learningRate: 3e-3, classifierSamples: 3000, classifierEpochs: 2, test: 300 },
 } as const;
-
-export const MNIST_INTERPRETER_SETTINGS = {
-  featureLayer: 'features',
-  numClasses: 10,
-  quantizer: { layout: { codesPerClass: 16 }, init: 'data' as const, seed: 0 },
-  seed: 0,
-};
 
 /** Pairs (i, j) of test digits of different classes, deterministic: the overlap test's mixtures. */
 export function overlapPairs(labels: Int32Array, count: number): Array<[number, number]> {

@@ -1,46 +1,50 @@
 // Small helpers shared by the examples: argument parsing, backend choice, progress bars.
+import { parseArgs as nodeParseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 
 export function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
 
-export function parseArgs(argv: string[], help: string) {
-  const values = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--help' || a === '-h') {
-      console.log(help);
-      process.exit(0);
-    }
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${JSON.stringify(a)}\n${help}`);
-    const key = a.slice(2);
-    const next = argv[i + 1];
-    if (next !== undefined && !next.startsWith('--')) {
-      values.set(key, next);
-      i++;
-    } else values.set(key, true);
+/** The flags a program takes: `'string'` takes a value (`--out dir`), `'boolean'` does not (`--quick`). */
+export type FlagSpec = Record<string, 'string' | 'boolean'>;
+
+type FlagOf<S extends FlagSpec, T> = Extract<{ [K in keyof S]: S[K] extends T ? K : never }[keyof S], string>;
+
+/**
+ * Parses `argv` with node:util's `parseArgs` in strict mode against `spec` (every flag the program
+ * takes; `--help`/`-h` is added): an unknown or misspelt flag (`--quik`), a missing value or a
+ * stray positional stops the program with node's message and the help text. The accessors accept
+ * only declared names (checked by the compiler) and validate numbers.
+ */
+export function parseArgs<const S extends FlagSpec>(argv: string[], spec: S, help: string) {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, type]) => [name, { type }]));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = nodeParseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${help}`);
   }
+  if (values.help === true) {
+    console.log(help);
+    process.exit(0);
+  }
+  const numeric = (k: string, d: number, integer: boolean) => {
+    const v = values[k];
+    if (v === undefined) return d;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+      throw new Error(`--${k} must be a positive ${integer ? 'integer' : 'number'}, got ${String(v)}`);
+    }
+    return n;
+  };
   return {
-    flag: (k: string) => values.get(k) === true,
-    string: (k: string, d: string) => {
-      const v = values.get(k);
-      return typeof v === 'string' ? v : d;
-    },
-    number: (k: string, d: number) => {
-      const v = values.get(k);
-      if (v === undefined) return d;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`--${k} must be a positive number, got ${String(v)}`);
-      return n;
-    },
-    int: (k: string, d: number) => {
-      const v = values.get(k);
-      if (v === undefined) return d;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) throw new Error(`--${k} must be a positive integer, got ${String(v)}`);
-      return n;
-    },
+    flag: (k: FlagOf<S, 'boolean'>) => values[k] === true,
+    string: (k: FlagOf<S, 'string'>, d: string) => (typeof values[k] === 'string' ? (values[k] as string) : d),
+    /** The value, or undefined when the flag was not given. */
+    optional: (k: FlagOf<S, 'string'>) => values[k] as string | undefined,
+    number: (k: FlagOf<S, 'string'>, d: number) => numeric(k, d, false),
+    int: (k: FlagOf<S, 'string'>, d: number) => numeric(k, d, true),
   };
 }
 

@@ -1,72 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
-import { toClassifierAdapter, type ClassifierLike, type ClassifierOutputKind } from '../classifier/classifier-adapter';
+import { resolveInputRange, toInputBatch, type ClassifierInput } from '../classifier/image-input';
+import { checkInputBatch } from '../classifier/input-check';
 import type { ClassifierAdapter } from '../classifier/types';
-import { InterpreterDecoder, type InterpreterDecoderConfig, type InterpreterDecoderOptions } from '../decoder/interpreter-decoder';
-import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
-import { describe, oneOf, positiveInt, shapeStr, tidyObject } from '../internal/validate';
-import { decodeArtifacts, encodeArtifacts, loadHandler, saveHandler, type SaveDestination } from '../io/artifact';
-import { codebookLoss, commitmentLoss, maskTargetLoss, reconstructionLoss } from '../losses/builtin';
-import { combineLosses, lossesFromSpec, type LossSpec } from '../losses/registry';
-import type { WeightedLoss } from '../losses/types';
-import type { CodebookLayoutOptions } from '../quantizer/codebook-layout';
-import { VectorQuantizer, type VectorQuantizerConfig, type VectorQuantizerOptions } from '../quantizer/vector-quantizer';
-import { createTarget, inputTarget, type Target } from '../targets/targets';
+import type { InterpreterDecoderConfig } from '../decoder/decoder-config';
+import { PiqInputError, PiqStateError } from '../errors';
+import { assertLive, describe, optionKeys, optionsObject, positiveInt } from '../internal/checks';
+import { tidyObject } from '../internal/tensor-checks';
+import { weightsAreFinite } from '../training/rollback';
+import { writeArtifact, type SaveDestination } from '../io/artifact';
+import type { LossSpec } from '../losses/registry';
+import type { VectorQuantizerConfig } from '../quantizer/vector-quantizer-options';
 import type { DataSource } from '../training/data';
-import { PiqModel, type InterpreterMode } from '../training/piq-model';
-import { Trainer, type FitHistory, type FitOptions } from '../training/trainer';
-
-/**
- * The piq-tfjs version, written into saved artifacts (`generatedBy`).
- * @example
- * ```ts
- * import { VERSION } from 'piq-tfjs';
- * console.log(VERSION); // '0.1.0'
- * ```
- * @category Interpreter
- */
-export const VERSION = '0.1.0';
-
-/**
- * Options of {@link createInterpreter}. Only `classifier` is required.
- * @category Interpreter
- */
-export interface CreateInterpreterOptions {
-  /** Your trained classifier: a `tf.LayersModel`, a `tf.GraphModel`, a function `(x) => ({ features, logits })`, or a ClassifierAdapter. */
-  classifier: ClassifierLike;
-  /** Number of classes; checked against the classifier's output. @defaultValue read from the classifier */
-  numClasses?: number;
-  /** Layer (or graph node) to tap. @defaultValue the last layer with a spatial output */
-  featureLayer?: string;
-  /** GraphModel only: the logits node. @defaultValue the first output node */
-  logitsNode?: string;
-  /** Input shape without batch, for function and GraphModel classifiers. @defaultValue read from the model */
-  inputShape?: readonly number[];
-  /** How to read the classifier output. @defaultValue 'auto' */
-  outputKind?: ClassifierOutputKind;
-  /**
-   * `'reconstruction'` (redraw the input, the reference MNIST setup) or `'mask'` (a mask trained against `target`).
-   * @defaultValue 'mask' when `target` is given, else 'reconstruction'
-   */
-  mode?: InterpreterMode;
-  /** Mask-mode target: a {@link Target} (e.g. `energyMask()`, an annotator). @defaultValue energyMask() in mask mode */
-  target?: Target;
-  /** Decoder architecture options (shapes are filled in), or your own tfjs-layers decoder `[h, w, codeDim] → [H, W, outChannels]`. @defaultValue {} */
-  decoder?: Partial<Omit<InterpreterDecoderOptions, 'featureShape' | 'outputShape'>> & { outputChannels?: number } | tfl.LayersModel;
-  /**
-   * Quantizer options; the layout's `numClasses` and `codeDim` are filled in. The interpreter initialises the codebook
-   * from the first batch's features (`init: 'data'`), which trains far faster than the reference's uniform(−1/K, 1/K)
-   * init; pass `init: 'uniform'` to reproduce the reference.
-   * @defaultValue { layout: { codesPerClass: 16 }, init: 'data' }
-   */
-  quantizer?: Partial<Omit<VectorQuantizerOptions, 'layout' | 'codeDim'>> & { layout?: Partial<CodebookLayoutOptions> };
-  /**
-   * The training loss as weighted terms. @defaultValue reconstruction (BCE) or maskTarget (BCE), plus codebook and commitment, each weight 1
-   */
-  losses?: WeightedLoss[];
-  /** Seed for the decoder's initialisers and the quantizer. @defaultValue 0 */
-  seed?: number;
-}
+import type { FitHistory, FitOptions } from '../training/fit-options';
+import type { InterpreterMode, PiqModel } from '../training/piq-model';
+import { Trainer } from '../training/trainer';
+import { VERSION } from '../version';
 
 /**
  * The resolved, JSON configuration of an interpreter (what `save` writes besides the weights).
@@ -122,176 +70,42 @@ export interface InterpretResult {
 }
 
 /**
- * Options of {@link Interpreter.interpret}.
+ * Options of {@link Interpreter.interpret} and {@link Interpreter.interpretTensors}.
  * @category Interpreter
  */
 export interface InterpretOptions {
   /** Examples per internal chunk (bounds memory for large inputs). @defaultValue 64 */
   batchSize?: number;
+  /**
+   * For pixel inputs (ImageData, image, canvas, video): the values the bytes 0 and 255 are mapped
+   * to, linearly: the range the classifier was trained on. Tensors are used as they are.
+   * @defaultValue [0, 1]
+   */
+  inputRange?: readonly [number, number];
 }
 
-const CREATE = 'createInterpreter';
-
-function resolveCreate(options: CreateInterpreterOptions) {
-  if (typeof options !== 'object' || options === null) {
-    throw new PiqConfigError(`${CREATE}: 'options' must be an object with at least { classifier }, got ${describe(options)}.`);
-  }
-  if (options.classifier === undefined || options.classifier === null) {
-    throw new PiqConfigError(`${CREATE}: 'classifier' is required (a tf.LayersModel, tf.GraphModel or function), got ${describe(options.classifier)}.`);
-  }
-  const adapter = toClassifierAdapter(options.classifier, {
-    featureLayer: options.featureLayer,
-    logitsNode: options.logitsNode,
-    inputShape: options.inputShape,
-    outputKind: options.outputKind,
-  });
-  if (options.numClasses !== undefined) {
-    positiveInt(CREATE, 'numClasses', options.numClasses);
-    if (options.numClasses !== adapter.numClasses) {
-      throw new PiqConfigError(`${CREATE}: 'numClasses' must match the classifier's logits (${adapter.numClasses} classes), got ${options.numClasses}.`);
-    }
-  }
-  if (adapter.inputShape.length !== 3) {
-    throw new PiqConfigError(`${CREATE}: the classifier input must be [height, width, channels] (images or spectrograms), got ${shapeStr(adapter.inputShape)}.`);
-  }
-  const mode = oneOf(CREATE, 'mode', options.mode ?? (options.target ? 'mask' : 'reconstruction'), ['reconstruction', 'mask'] as const);
-  if (options.target !== undefined && (typeof options.target !== 'object' || typeof options.target.compute !== 'function')) {
-    throw new PiqConfigError(`${CREATE}: 'target' must be a Target ({ name, compute, getConfig }), got ${describe(options.target)}.`);
-  }
-  if (mode === 'reconstruction' && options.target !== undefined) {
-    throw new PiqConfigError(`${CREATE}: 'target' is only used in mask mode, got a target with mode 'reconstruction'. Set mode: 'mask'.`);
-  }
-  const target = mode === 'mask' ? (options.target ?? createTarget('energyMask')) : inputTarget();
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new PiqConfigError(`${CREATE}: 'seed' must be an integer, got ${describe(seed)}.`);
-  return { adapter, mode, target, seed };
-}
-
-function defaultLosses(mode: InterpreterMode): WeightedLoss[] {
-  return [
-    { loss: mode === 'mask' ? maskTargetLoss() : reconstructionLoss(), weight: 1 },
-    { loss: codebookLoss(), weight: 1 },
-    { loss: commitmentLoss(), weight: 1 },
-  ];
-}
+const INTERPRET_KEYS = optionKeys<InterpretOptions>({ batchSize: true, inputRange: true });
 
 /**
- * Creates a PIQ interpreter for your trained classifier: taps its features, builds a decoder
- * and a class-partitioned codebook from the shapes alone, ready to `fit`. Nothing is trained yet;
- * the classifier is never modified.
- *
- * @example
- * ```ts
- * import { createInterpreter } from 'piq-tfjs';
- * const interpreter = await createInterpreter({ classifier: model, numClasses: 10 });
- * console.log(interpreter.summary().featureLayer); // e.g. 'conv2d_Conv2D2' (the tapped layer)
- * await interpreter.fit(trainImages, { epochs: 5, batchSize: 64, validationData: testImages });
- * const r = await interpreter.interpret(testImages);
- * console.log(r.predictedClass[0], r.example(0).mask.length); // 7 784 (one 28x28 mask per image)
- * ```
+ * What {@link Interpreter.interpretTensors} returns: the fields of {@link InterpretResult} as
+ * tensors, which the caller owns (`tf.dispose(Object.values(t))` frees them all).
  * @category Interpreter
  */
-export async function createInterpreter(options: CreateInterpreterOptions): Promise<Interpreter> {
-  const { adapter, mode, target, seed } = resolveCreate(options);
-  const [H, W, C] = adapter.inputShape as [number, number, number];
-  const isCustom = options.decoder !== undefined && typeof (options.decoder as tfl.LayersModel).apply === 'function' && 'layers' in (options.decoder as object);
-  const dopts = isCustom ? {} : ((options.decoder ?? {}) as Partial<InterpreterDecoderOptions> & { outputChannels?: number });
-  const outChannels = dopts.outputChannels ?? (mode === 'mask' ? 1 : C);
-  positiveInt(CREATE, 'decoder.outputChannels', outChannels);
-  const { outputChannels: _unused, ...decoderRest } = dopts;
-  void _unused;
-  const decoder = new InterpreterDecoder(
-    { seed, ...decoderRest, featureShape: adapter.featureShape, outputShape: [H, W, outChannels] },
-    isCustom ? (options.decoder as tfl.LayersModel) : undefined,
-  );
-  let quantizer: VectorQuantizer | undefined;
-  try {
-    const q = options.quantizer ?? {};
-    const layout = { codesPerClass: q.layout?.codebookSize === undefined ? 16 : undefined, ...q.layout, numClasses: adapter.numClasses } as CodebookLayoutOptions;
-    quantizer = new VectorQuantizer({ seed, init: 'data', ...q, layout, codeDim: decoder.codeShape[2] });
-    const loss = combineLosses(options.losses ?? defaultLosses(mode));
-    const model = new PiqModel({ classifier: adapter, decoder, quantizer, mode, target, loss });
-    return new Interpreter(model);
-  } catch (e) {
-    decoder.dispose();
-    quantizer?.dispose();
-    throw e;
-  }
-}
-
-/**
- * Options of {@link loadInterpreter}.
- * @category Interpreter
- */
-export interface LoadInterpreterOptions {
-  /** The same classifier the interpreter was trained with (it is not stored in the artifact). */
-  classifier: ClassifierLike;
-  /** Override the saved feature layer name (e.g. after renaming layers). @defaultValue the saved one */
-  featureLayer?: string;
-  /** GraphModel only. @defaultValue the first output node */
-  logitsNode?: string;
-  /** For function and GraphModel classifiers. @defaultValue the saved input shape */
-  inputShape?: readonly number[];
-  /** Mask-mode target, when it was a custom unregistered one. @defaultValue recreated by name from the registry */
-  target?: Target;
-}
-
-/**
- * Loads an interpreter saved with {@link Interpreter.save}. The artifact's format version and
- * checksum are verified; the classifier must match the saved shapes (input, tapped features, classes).
- *
- * @example
- * ```ts
- * import { loadInterpreter } from 'piq-tfjs';
- * const interpreter = await loadInterpreter('indexeddb://piq-mnist', { classifier: model });
- * const r = await interpreter.interpret(images);
- * ```
- * @category Interpreter
- */
-export async function loadInterpreter(source: SaveDestination, options: LoadInterpreterOptions): Promise<Interpreter> {
-  const OWNER = 'loadInterpreter';
-  if (!options || options.classifier === undefined) {
-    throw new PiqConfigError(`${OWNER}: 'options.classifier' is required (the classifier is never saved with the interpreter), got ${describe(options?.classifier)}.`);
-  }
-  const handler = loadHandler(OWNER, source);
-  if (typeof handler.load !== 'function') throw new PiqConfigError(`${OWNER}: the handler for ${describe(source)} cannot load.`);
-  const { config: raw, weights } = decodeArtifacts(OWNER, await handler.load());
-  try {
-    const config = raw as InterpreterConfig;
-    // A checkpoint written by Interpreter.fit carries the interpreter configuration and loads like a save
-    // (its optimizer state is ignored); one written by a bare Trainer does not.
-    if (typeof config !== 'object' || config === null || typeof config.decoder !== 'object' || typeof config.quantizer !== 'object') {
-      throw new PiqStateError(
-        `${OWNER}: the artifact must hold an interpreter configuration, got ${(raw as { kind?: unknown } | null)?.kind === 'checkpoint' ? 'a checkpoint written by a bare Trainer' : 'none'}. Resume it with Trainer.fit(data, { resumeFrom }) instead.`,
-      );
-    }
-    const adapter = toClassifierAdapter(options.classifier, {
-      featureLayer: options.featureLayer ?? config.featureLayer ?? undefined,
-      logitsNode: options.logitsNode,
-      inputShape: options.inputShape ?? config.inputShape,
-    });
-    const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
-    if (!same(adapter.inputShape, config.inputShape) || !same(adapter.featureShape, config.featureShape) || adapter.numClasses !== config.numClasses) {
-      throw new PiqConfigError(
-        `${OWNER}: the classifier must match the saved interpreter (input ${shapeStr(config.inputShape)}, features ${shapeStr(config.featureShape)}, ${config.numClasses} classes), got input ${shapeStr(adapter.inputShape)}, features ${shapeStr(adapter.featureShape)}, ${adapter.numClasses} classes.`,
-      );
-    }
-    const decoder = await InterpreterDecoder.fromConfigAsync(config.decoder);
-    const quantizer = VectorQuantizer.fromConfig(config.quantizer);
-    try {
-      decoder.setWeights(weights);
-      quantizer.setWeights(weights);
-      const target = options.target ?? createTarget(config.target.name, config.target.config);
-      const loss = lossesFromSpec(config.losses);
-      return new Interpreter(new PiqModel({ classifier: adapter, decoder, quantizer, mode: config.mode, target, loss }));
-    } catch (e) {
-      decoder.dispose();
-      quantizer.dispose();
-      throw e;
-    }
-  } finally {
-    for (const t of Object.values(weights)) t.dispose();
-  }
+export interface InterpretTensors {
+  /** `[batch]` int32. */
+  predictedClass: tf.Tensor1D;
+  /** `[batch, numClasses]`. */
+  probabilities: tf.Tensor2D;
+  /** `[batch, height, width]` in [0, 1]. */
+  mask: tf.Tensor3D;
+  /** `[batch, height, width, channels]`. */
+  interpretation: tf.Tensor4D;
+  /** `[batch, height, width, channels]` in reconstruction mode (a tensor of its own), else null. */
+  reconstruction: tf.Tensor4D | null;
+  /** `[batch]` int32. */
+  interpretationClass: tf.Tensor1D;
+  /** `[batch, codeHeight, codeWidth]` int32. */
+  codeIndices: tf.Tensor3D;
 }
 
 /**
@@ -317,6 +131,8 @@ export async function loadInterpreter(source: SaveDestination, options: LoadInte
 export class Interpreter {
   private trainer: Trainer | undefined;
   private disposed = false;
+  /** Calls of fit / interpret in progress: dispose() frees the model only when the last one ends. */
+  private inFlight = 0;
 
   /** @internal Use {@link createInterpreter} or {@link loadInterpreter}. */
   constructor(
@@ -330,7 +146,7 @@ export class Interpreter {
   }
 
   private check(method: string): void {
-    if (this.disposed) throw new PiqStateError(`Interpreter.${method}: the interpreter was disposed. Create or load a new one.`);
+    assertLive(this.disposed, 'Interpreter', method, 'interpreter', 'Create or load a new one.');
   }
 
   /** A short description: tapped layer, shapes, codebook size, mode, parameter count. */
@@ -351,63 +167,57 @@ export class Interpreter {
    * Trains the interpreter (never the classifier) on unlabelled inputs: the classifier's own
    * decisions supervise the codebook partition. See {@link FitOptions}; with `checkpoint` the
    * checkpoints also hold the interpreter configuration (so `loadInterpreter` can load them for
-   * inference), and `resumeFrom` continues an interrupted run exactly.
+   * inference), and `resumeFrom` continues an interrupted run exactly. One fit at a time: a second
+   * call while one runs is refused (PiqStateError); `interpret` and `save` may run meanwhile.
    */
   async fit(data: DataSource, options: FitOptions = {}): Promise<FitHistory> {
     this.check('fit');
     // Checkpoints carry the interpreter's configuration, so loadInterpreter can read them too.
-    this.trainer ??= new Trainer(this.model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> });
-    return this.trainer.fit(data, options);
+    const trainer = (this.trainer ??= new Trainer(this.model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> }));
+    return this.track(() => trainer.fit(data, options));
+  }
+
+  /** Runs an async call that uses the model, so that dispose() during it defers freeing the model. */
+  private async track<T>(call: () => Promise<T>): Promise<T> {
+    this.inFlight++;
+    try {
+      return await call();
+    } finally {
+      this.inFlight--;
+      if (this.disposed && this.inFlight === 0) this.release();
+    }
   }
 
   /**
-   * Interprets a batch `[batch, height, width, channels]`: the classifier's decision, the mask, the
-   * interpretation (and reconstruction), the codes used, all as plain typed arrays.
+   * Interprets inputs: the classifier's decision, the mask, the interpretation (and
+   * reconstruction), the codes used, all as plain typed arrays. `input` is a batch
+   * `[batch, height, width, channels]`, one example `[height, width, channels]`, or (in browsers)
+   * pixels: `ImageData`, an image, canvas or video element, read with `tf.browser.fromPixels` and
+   * scaled to `inputRange` (a batch of one). During a `fit` it uses the weights of the moment: each
+   * chunk of `batchSize` examples sees one training step (a call from `onProgress` / `onEpochEnd`
+   * sees the step reported there).
    */
-  async interpret(input: tf.Tensor, options: InterpretOptions = {}): Promise<InterpretResult> {
-    this.check('interpret');
+  async interpret(input: ClassifierInput, options: InterpretOptions = {}): Promise<InterpretResult> {
     const OWNER = 'Interpreter.interpret';
-    const batchSize = positiveInt(OWNER, 'batchSize', options.batchSize ?? 64);
+    this.check('interpret');
     const [H, W, C] = this.model.classifier.inputShape as [number, number, number];
-    if (!(input instanceof tf.Tensor)) throw new PiqInputError(`${OWNER}: 'input' must be a tf.Tensor of shape [batch, ${H}, ${W}, ${C}], got ${describe(input)}.`);
-    if (input.isDisposed) throw new PiqInputError(`${OWNER}: 'input' is a disposed tensor.`);
-    if (input.rank !== 4 || input.shape[1] !== H || input.shape[2] !== W || input.shape[3] !== C) {
-      throw new PiqInputError(
-        `${OWNER}: 'input' must have shape [batch, ${H}, ${W}, ${C}] to match the classifier, got ${shapeStr(input.shape)}.${input.rank === 3 ? ' Add a batch dimension.' : ''}`,
-      );
-    }
-    if (input.dtype !== 'float32') throw new PiqInputError(`${OWNER}: 'input' must have dtype float32, got ${input.dtype}. Cast it with tf.cast(x, 'float32').`);
-    const n = input.shape[0];
-    if (n === 0) throw new PiqInputError(`${OWNER}: 'input' must hold at least one example, got shape ${shapeStr(input.shape)}.`);
-    const finite = tf.tidy(() => tf.all(tf.isFinite(input)).dataSync()[0]);
-    if (!finite) throw new PiqInputError(`${OWNER}: 'input' must contain only finite values, got NaN or Infinity.`);
     const K = this.model.classifier.numClasses;
     const [ch, cw] = this.model.decoder.codeShape;
-    const out = {
-      predictedClass: new Int32Array(n),
-      probabilities: new Float32Array(n * K),
-      mask: new Float32Array(n * H * W),
-      interpretation: new Float32Array(n * H * W * C),
-      reconstruction: this.model.mode === 'reconstruction' ? new Float32Array(n * H * W * C) : null,
-      interpretationClass: new Int32Array(n),
-      codeIndices: new Int32Array(n * ch * cw),
-    };
-    for (let s = 0; s < n; s += batchSize) {
-      const b = Math.min(batchSize, n - s);
-      const r = tidyObject(() => {
-        const x = tf.slice(input, [s, 0, 0, 0], [b, -1, -1, -1]) as tf.Tensor4D;
-        const f = this.model.forward(x, false);
-        return {
-          cls: f.predictedClass,
-          probs: tf.softmax(f.inputLogits),
-          mask: f.mask,
-          interp: f.interpretation,
-          icls: tf.argMax(this.model.classifier.logits(f.interpretation), -1),
-          idx: f.codeIndices,
-        };
-      });
-      const [cls, probs, mask, interp, icls, idx] = await Promise.all([r.cls.data(), r.probs.data(), r.mask.data(), r.interp.data(), r.icls.data(), r.idx.data()]);
-      tf.dispose([r.cls, r.probs, r.mask, r.interp, r.icls, r.idx]);
+    let n = 0;
+    let out: Omit<InterpretResult, 'batch' | 'inputShape' | 'numClasses' | 'codeShape' | 'example'> | undefined;
+    await this.inChunks(OWNER, input, options, async (r, s, count) => {
+      n = count;
+      out ??= {
+        predictedClass: new Int32Array(n),
+        probabilities: new Float32Array(n * K),
+        mask: new Float32Array(n * H * W),
+        interpretation: new Float32Array(n * H * W * C),
+        reconstruction: this.model.mode === 'reconstruction' ? new Float32Array(n * H * W * C) : null,
+        interpretationClass: new Int32Array(n),
+        codeIndices: new Int32Array(n * ch * cw),
+      };
+      const [cls, probs, mask, interp, icls, idx] = await Promise.all([r.predictedClass.data(), r.probabilities.data(), r.mask.data(), r.interpretation.data(), r.interpretationClass.data(), r.codeIndices.data()]);
+      tf.dispose(Object.values(r));
       out.predictedClass.set(cls as Int32Array, s);
       out.probabilities.set(probs as Float32Array, s * K);
       out.mask.set(mask as Float32Array, s * H * W);
@@ -415,28 +225,105 @@ export class Interpreter {
       out.reconstruction?.set(interp as Float32Array, s * H * W * C);
       out.interpretationClass.set(icls as Int32Array, s);
       out.codeIndices.set(idx as Int32Array, s * ch * cw);
-    }
-    const result: InterpretResult = {
+    });
+    const data = out as NonNullable<typeof out>;
+    return {
       batch: n,
       inputShape: [H, W, C],
       numClasses: K,
       codeShape: [ch, cw],
-      ...out,
+      ...data,
       example(i: number) {
         if (!Number.isInteger(i) || i < 0 || i >= n) throw new PiqInputError(`InterpretResult.example: 'i' must be an integer in [0, ${n}), got ${describe(i)}.`);
         const px = H * W;
         return {
-          predictedClass: out.predictedClass[i] as number,
-          probabilities: out.probabilities.subarray(i * K, (i + 1) * K),
-          mask: out.mask.subarray(i * px, (i + 1) * px),
-          interpretation: out.interpretation.subarray(i * px * C, (i + 1) * px * C),
-          reconstruction: out.reconstruction ? out.reconstruction.subarray(i * px * C, (i + 1) * px * C) : null,
-          interpretationClass: out.interpretationClass[i] as number,
-          codeIndices: out.codeIndices.subarray(i * ch * cw, (i + 1) * ch * cw),
+          predictedClass: data.predictedClass[i] as number,
+          probabilities: data.probabilities.subarray(i * K, (i + 1) * K),
+          mask: data.mask.subarray(i * px, (i + 1) * px),
+          interpretation: data.interpretation.subarray(i * px * C, (i + 1) * px * C),
+          reconstruction: data.reconstruction ? data.reconstruction.subarray(i * px * C, (i + 1) * px * C) : null,
+          interpretationClass: data.interpretationClass[i] as number,
+          codeIndices: data.codeIndices.subarray(i * ch * cw, (i + 1) * ch * cw),
         };
       },
     };
-    return result;
+  }
+
+  /**
+   * The same as {@link Interpreter.interpret}, as tensors the caller owns and disposes (for tensor
+   * pipelines: metrics, further tfjs ops), instead of plain arrays.
+   */
+  async interpretTensors(input: ClassifierInput, options: InterpretOptions = {}): Promise<InterpretTensors> {
+    const OWNER = 'Interpreter.interpretTensors';
+    this.check('interpretTensors');
+    const parts: Array<Omit<InterpretTensors, 'reconstruction'>> = [];
+    try {
+      await this.inChunks(OWNER, input, options, async (r) => {
+        parts.push(r);
+      });
+      const cat = <T extends tf.Tensor>(pick: (p: Omit<InterpretTensors, 'reconstruction'>) => T): T =>
+        (parts.length === 1 ? tf.clone(pick(parts[0] as Omit<InterpretTensors, 'reconstruction'>)) : tf.concat(parts.map(pick), 0)) as T;
+      const interpretation = cat((p) => p.interpretation);
+      return {
+        predictedClass: cat((p) => p.predictedClass),
+        probabilities: cat((p) => p.probabilities),
+        mask: cat((p) => p.mask),
+        interpretation,
+        reconstruction: this.model.mode === 'reconstruction' ? tf.clone(interpretation) : null,
+        interpretationClass: cat((p) => p.interpretationClass),
+        codeIndices: cat((p) => p.codeIndices),
+      };
+    } finally {
+      for (const p of parts) tf.dispose(Object.values(p));
+    }
+  }
+
+  /**
+   * The one forward pass of `interpret` and `interpretTensors`: converts and checks the input, then
+   * runs the model `batchSize` examples at a time and hands each chunk's tensors (the callee owns
+   * them) to `take` with the chunk's start and the batch size.
+   */
+  private async inChunks(
+    owner: string,
+    input: unknown,
+    options: InterpretOptions,
+    take: (r: Omit<InterpretTensors, 'reconstruction'>, start: number, count: number) => Promise<void>,
+  ): Promise<void> {
+    return this.track(() => this.chunks(owner, input, options, take));
+  }
+
+  private async chunks(
+    owner: string,
+    input: unknown,
+    options: InterpretOptions,
+    take: (r: Omit<InterpretTensors, 'reconstruction'>, start: number, count: number) => Promise<void>,
+  ): Promise<void> {
+    const o = optionsObject(owner, options, INTERPRET_KEYS);
+    const batchSize = positiveInt(owner, 'batchSize', o.batchSize ?? 64);
+    const range = resolveInputRange(owner, o.inputRange);
+    const [H, W] = this.model.classifier.inputShape as [number, number, number];
+    const converted = toInputBatch(owner, 'input', input, this.model.classifier.inputShape, range);
+    try {
+      const x = checkInputBatch(owner, 'input', converted.batch, this.model.classifier, { finite: true });
+      const n = x.shape[0] as number;
+      for (let s = 0; s < n; s += batchSize) {
+        const b = Math.min(batchSize, n - s);
+        const r = tidyObject(() => {
+          const f = this.model.forward(tf.slice(x, [s, 0, 0, 0], [b, -1, -1, -1]) as tf.Tensor4D, false);
+          return {
+            predictedClass: f.predictedClass as tf.Tensor1D,
+            probabilities: tf.softmax(f.inputLogits) as tf.Tensor2D,
+            mask: tf.reshape(f.mask, [b, H, W]) as tf.Tensor3D,
+            interpretation: f.interpretation as tf.Tensor4D,
+            interpretationClass: this.model.interpretationClass(f) as tf.Tensor1D,
+            codeIndices: f.codeIndices as tf.Tensor3D,
+          };
+        });
+        await take(r, s, n);
+      }
+    } finally {
+      if (converted.owned) (converted.batch as tf.Tensor).dispose();
+    }
   }
 
   /** The JSON configuration saved with the weights. */
@@ -459,18 +346,20 @@ export class Interpreter {
   /**
    * Saves the interpreter (decoder, adapter, codebook, configuration; never the classifier) to a
    * tf.io URL (`indexeddb://…`, `localstorage://…`, `downloads://…`, `file://…` after
-   * `registerFileSystemRouter()` from `piq-tfjs/node`) or any `tf.io.IOHandler`.
+   * `registerFileSystemRouter()` from `piq-tfjs/node`) or any `tf.io.IOHandler`. The weights are
+   * copied when the call starts, so a save during `fit` writes the state between two steps; a
+   * non-finite state is never saved (PiqStateError).
    */
   async save(destination: SaveDestination): Promise<tf.io.SaveResult> {
     this.check('save');
-    const handler = saveHandler('Interpreter.save', destination);
-    if (typeof handler.save !== 'function') throw new PiqConfigError(`Interpreter.save: the handler for ${describe(destination)} cannot save.`);
-    const weights = { ...this.model.decoder.getWeights(), ...this.model.quantizer.getWeights() };
+    const OWNER = 'Interpreter.save';
+    const weights = this.model.getWeights();
+    const config = this.getConfig();
     try {
-      const artifacts = await encodeArtifacts(this.getConfig(), weights, `piq-tfjs ${VERSION}`);
-      return await handler.save(artifacts);
+      if (!(await weightsAreFinite(weights))) throw new PiqStateError(`${OWNER}: the weights must be finite to be saved, got NaN or Infinity. Train again (fit restores the last finite state when it diverges) or load a good save.`);
+      return await writeArtifact(OWNER, destination, { config, weights, generatedBy: `piq-tfjs ${VERSION}` });
     } finally {
-      for (const t of Object.values(weights)) t.dispose();
+      tf.dispose(Object.values(weights));
     }
   }
 
@@ -479,11 +368,21 @@ export class Interpreter {
     return this.disposed;
   }
 
-  /** Frees the interpreter's decoder, codebook and optimizer state (never the classifier). */
+  /**
+   * Frees the interpreter's decoder, codebook and optimizer state (never the classifier). Calls
+   * made afterwards throw PiqStateError. A `fit` in progress stops before its next step (it rejects
+   * with PiqStateError); an `interpret` or `save` in progress completes; the memory is freed when
+   * the last of them ends.
+   */
   dispose(): void {
     if (this.disposed) return;
+    this.disposed = true;
+    if (this.inFlight === 0) this.release();
+    else this.trainer?.dispose(); // stops a running fit; the trainer frees its state when the fit ends
+  }
+
+  private release(): void {
     this.trainer?.dispose();
     this.model.dispose();
-    this.disposed = true;
   }
 }

@@ -1,26 +1,30 @@
-// Audio front end: STFT spectrograms, inverse STFT with the original phase, WAV I/O, resampling.
+/**
+ * The audio front end of piq-tfjs (import from `piq-tfjs/audio`): STFT spectrograms of waveforms,
+ * the inverse STFT with the original phase (to listen to an interpretation), WAV decoding and
+ * encoding, and band-limited resampling. Browser-safe (no Node built-ins); works on every tfjs backend.
+ *
+ * @packageDocumentation
+ */
+export { spectrogram, addChannelAxis } from './spectrogram';
 export {
-  spectrogram,
   spectrogramShape,
-  resolveSpectrogramOptions,
-  toSpectrogramImage,
-  DEFAULT_SPECTROGRAM_OPTIONS,
   ESC50_SPECTROGRAM_PRESET,
-  LOG_POWER_EPS,
-} from './spectrogram';
-export type {
-  SpectrogramOptions,
-  SpectrogramConfig,
-  SpectrogramResult,
-  SpectrogramWindow,
-  SpectrogramCompression,
-  SpectrogramMethod,
-  SpectrogramPadMode,
-  Waveform,
-} from './spectrogram';
-export { invertSpectrogram, interpretationToWaveform, DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS } from './inverse';
-export type { InvertSpectrogramOptions, InterpretationToWaveformOptions, InterpretationAudioMode } from './inverse';
-export { decodeWav, encodeWav, downmixToMono, DEFAULT_ENCODE_WAV_OPTIONS } from './wav';
-export type { DecodeWavResult, EncodeWavOptions, WavFormat } from './wav';
-export { resample, DEFAULT_RESAMPLE_OPTIONS } from './resample';
-export type { ResampleOptions } from './resample';
+  type SpectrogramOptions,
+  type SpectrogramConfig,
+  type SpectrogramResult,
+  type SpectrogramWindow,
+  type SpectrogramCompression,
+  type SpectrogramMethod,
+  type SpectrogramPadMode,
+  type Waveform,
+} from './spectrogram-config';
+export {
+  invertSpectrogram,
+  interpretationToWaveform,
+  type InvertSpectrogramOptions,
+  type InterpretationToWaveformOptions,
+  type InterpretationAudioMode,
+} from './inverse';
+export { decodeWav, encodeWav, downmixToMono, type DecodeWavResult, type EncodeWavOptions, type WavFormat } from './wav';
+export { resample, type ResampleOptions } from './resample';
+export { PiqConfigError, PiqError, PiqInputError, PiqStateError } from '../errors';

@@ -3,16 +3,16 @@
 // Computed in float64 on the CPU side (reads the tensors back), so it runs on every backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { describe, oneOf, positiveInt, shapeStr } from '../internal/validate';
+import { checkFiniteArray, describe, oneOf, optionKeys, positiveInt, shapeStr } from '../internal/checks';
 import { makeWindow, RealDft, windowOffset } from './dft';
 import {
-  checkFiniteArray,
   LOG_POWER_EPS,
   resolveSpectrogramOptions,
+  SPECTROGRAM_KEYS,
   type SpectrogramCompression,
   type SpectrogramConfig,
   type SpectrogramOptions,
-} from './spectrogram';
+} from './spectrogram-config';
 
 /**
  * Options of {@link invertSpectrogram}: the settings the spectrogram was computed with (the
@@ -28,6 +28,8 @@ export interface InvertSpectrogramOptions extends SpectrogramOptions {
    */
   length?: number;
 }
+
+const INVERT_KEYS = optionKeys<InvertSpectrogramOptions>({ ...spectrogramKeyFlags(), length: true });
 
 /**
  * How {@link interpretationToWaveform} turns a mask `M` and a compressed spectrogram `X` into a
@@ -49,15 +51,10 @@ export interface InterpretationToWaveformOptions extends InvertSpectrogramOption
   mode?: InterpretationAudioMode;
 }
 
+const TO_WAVEFORM_KEYS = optionKeys<InterpretationToWaveformOptions>({ ...spectrogramKeyFlags(), length: true, mode: true });
+
 /**
  * Defaults of {@link InterpretationToWaveformOptions} beyond the spectrogram settings.
- *
- * @example
- * ```ts
- * import { DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS } from 'piq-tfjs';
- * console.log(DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS.mode); // 'reference'
- * ```
- * @category Audio
  */
 export const DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS = Object.freeze({ mode: 'reference' } as const);
 
@@ -118,8 +115,13 @@ function checkSameShape(owner: string, name: string, a: SpectrumData, refName: s
   }
 }
 
-function resolveInverse(owner: string, options: InvertSpectrogramOptions): { config: SpectrogramConfig; length: number | undefined } {
-  const config = resolveSpectrogramOptions(options, owner);
+/** The spectrogram's option names as flags, for the key lists of the options that extend them. */
+function spectrogramKeyFlags(): Record<keyof Required<SpectrogramOptions>, true> {
+  return Object.fromEntries(SPECTROGRAM_KEYS.map((k) => [k, true])) as Record<keyof Required<SpectrogramOptions>, true>;
+}
+
+function resolveInverse(owner: string, options: InvertSpectrogramOptions, keys: readonly string[]): { config: SpectrogramConfig; length: number | undefined } {
+  const config = resolveSpectrogramOptions(options, owner, keys);
   if (config.hop > config.winLength) {
     throw new PiqConfigError(
       `${owner}: 'hop' must be <= winLength (${config.winLength}) to invert (frames must overlap), got ${config.hop}.`,
@@ -211,7 +213,7 @@ function istft(
  *
  * @example
  * ```ts
- * import { spectrogram, invertSpectrogram } from 'piq-tfjs';
+ * import { spectrogram, invertSpectrogram } from 'piq-tfjs/audio';
  * const x = Float32Array.from({ length: 4000 }, (_, i) => Math.sin(i / 10));
  * const s = spectrogram(x, { nFFT: 256, hop: 64 });
  * const y = invertSpectrogram(s.magnitude, s.phase, { ...s.config, length: s.numSamples });
@@ -222,7 +224,7 @@ function istft(
  */
 export function invertSpectrogram(magnitude: tf.Tensor, phase: tf.Tensor, options: InvertSpectrogramOptions = {}): tf.Tensor2D {
   const owner = 'invertSpectrogram';
-  const { config, length } = resolveInverse(owner, options);
+  const { config, length } = resolveInverse(owner, options, INVERT_KEYS);
   const mag = readSpectrum(owner, 'magnitude', magnitude);
   checkBins(owner, 'magnitude', mag, config);
   const ph = readSpectrum(owner, 'phase', phase);
@@ -254,7 +256,7 @@ export function invertSpectrogram(magnitude: tf.Tensor, phase: tf.Tensor, option
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { spectrogram, interpretationToWaveform, ESC50_SPECTROGRAM_PRESET } from 'piq-tfjs';
+ * import { spectrogram, interpretationToWaveform, ESC50_SPECTROGRAM_PRESET } from 'piq-tfjs/audio';
  * const s = spectrogram(new Float32Array(16000).map(() => Math.random() - 0.5), ESC50_SPECTROGRAM_PRESET);
  * const mask = tf.onesLike(s.magnitude); // a real mask comes from the interpreter
  * const audio = interpretationToWaveform(mask, s.magnitude, s.phase, { ...s.config, length: s.numSamples, mode: 'reference' });
@@ -270,7 +272,7 @@ export function interpretationToWaveform(
   options: InterpretationToWaveformOptions = {},
 ): tf.Tensor2D {
   const owner = 'interpretationToWaveform';
-  const { config, length } = resolveInverse(owner, options);
+  const { config, length } = resolveInverse(owner, options, TO_WAVEFORM_KEYS);
   const mode = oneOf(owner, 'mode', options.mode ?? DEFAULT_INTERPRETATION_TO_WAVEFORM_OPTIONS.mode, MODES);
   const x = readSpectrum(owner, 'logMagnitude', logMagnitude);
   checkBins(owner, 'logMagnitude', x, config);

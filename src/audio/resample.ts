@@ -2,8 +2,7 @@
 // sinc_interp_kaiser). Polyphase: for rational ratios with a small enough numerator the filter
 // taps of each output phase are computed once.
 import { PiqConfigError, PiqInputError } from '../errors';
-import { describe, finiteNumber, positiveInt } from '../internal/validate';
-import { checkFiniteArray } from './spectrogram';
+import { checkFiniteArray, describe, finiteNumber, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 
 /**
  * Options of {@link resample}.
@@ -19,15 +18,10 @@ export interface ResampleOptions {
   beta?: number;
 }
 
+const RESAMPLE_KEYS = optionKeys<ResampleOptions>({ zeroCrossings: true, rolloff: true, beta: true });
+
 /**
  * Defaults of {@link ResampleOptions}.
- *
- * @example
- * ```ts
- * import { DEFAULT_RESAMPLE_OPTIONS } from 'piq-tfjs';
- * console.log(DEFAULT_RESAMPLE_OPTIONS.zeroCrossings); // 32
- * ```
- * @category Audio
  */
 export const DEFAULT_RESAMPLE_OPTIONS = Object.freeze({ zeroCrossings: 32, rolloff: 0.94, beta: 8.6 } as const);
 
@@ -65,7 +59,7 @@ const MAX_PHASES = 4096;
  *
  * @example
  * ```ts
- * import { resample } from 'piq-tfjs';
+ * import { resample } from 'piq-tfjs/audio';
  * const x = Float32Array.from({ length: 44100 }, (_, i) => Math.sin((2 * Math.PI * 440 * i) / 44100));
  * const y = resample(x, 44100, 16000);
  * console.log(y.length); // 16000, still a 440 Hz sine of amplitude 1
@@ -82,6 +76,7 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   if (options === null || typeof options !== 'object') {
     throw new PiqConfigError(`${owner}: 'options' must be an object, got ${describe(options)}.`);
   }
+  optionsObject(owner, options, RESAMPLE_KEYS);
   const d = DEFAULT_RESAMPLE_OPTIONS;
   const zeroCrossings = positiveInt(owner, 'zeroCrossings', options.zeroCrossings ?? d.zeroCrossings);
   const rolloff = finiteNumber(owner, 'rolloff', options.rolloff ?? d.rolloff, { min: 0, minExclusive: true, max: 1 });

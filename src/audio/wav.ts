@@ -2,7 +2,7 @@
 // Reading files is the caller's job: pass bytes (fetch().arrayBuffer(), fs.readFileSync, ...).
 import * as wavefileModule from 'wavefile';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
-import { describe, oneOf, positiveInt } from '../internal/validate';
+import { describe, oneOf, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 
 // wavefile ships an ES module ("module": index.js, named export WaveFile) that bundlers pick,
 // and a UMD/CJS build ("main") that Node loads. Node's ESM loader exposes that CJS build as a
@@ -42,15 +42,10 @@ export interface EncodeWavOptions {
   format?: WavFormat;
 }
 
+const ENCODE_WAV_KEYS = optionKeys<EncodeWavOptions>({ format: true });
+
 /**
  * Defaults of {@link EncodeWavOptions}.
- *
- * @example
- * ```ts
- * import { DEFAULT_ENCODE_WAV_OPTIONS } from 'piq-tfjs';
- * console.log(DEFAULT_ENCODE_WAV_OPTIONS.format); // 'pcm16'
- * ```
- * @category Audio
  */
 export const DEFAULT_ENCODE_WAV_OPTIONS = Object.freeze({ format: 'pcm16' } as const);
 
@@ -91,7 +86,7 @@ const FORMATS: readonly WavFormat[] = ['pcm16', 'float32'];
  * @example
  * ```ts
  * import { readFileSync } from 'node:fs';
- * import { decodeWav, downmixToMono } from 'piq-tfjs';
+ * import { decodeWav, downmixToMono } from 'piq-tfjs/audio';
  * const { sampleRate, channels } = decodeWav(readFileSync('0_george_0.wav'));
  * console.log(sampleRate, channels.length); // 8000 1
  * const mono = downmixToMono(channels);
@@ -157,7 +152,7 @@ export function decodeWav(bytes: Uint8Array): DecodeWavResult {
  *
  * @example
  * ```ts
- * import { downmixToMono } from 'piq-tfjs';
+ * import { downmixToMono } from 'piq-tfjs/audio';
  * console.log(downmixToMono([new Float32Array([1, 0]), new Float32Array([0, 0])])); // Float32Array [0.5, 0]
  * ```
  * @category Audio
@@ -190,7 +185,7 @@ export function downmixToMono(channels: Float32Array[]): Float32Array {
  *
  * @example
  * ```ts
- * import { encodeWav, decodeWav } from 'piq-tfjs';
+ * import { encodeWav, decodeWav } from 'piq-tfjs/audio';
  * const bytes = encodeWav(new Float32Array([0, 0.5, -0.5]), 8000, { format: 'pcm16' });
  * console.log(bytes.length, decodeWav(bytes).channels[0]); // 50 Float32Array [0, 0.5, -0.5]
  * ```
@@ -202,6 +197,7 @@ export function encodeWav(samples: Float32Array | Float32Array[], sampleRate: nu
   if (options === null || typeof options !== 'object') {
     throw new PiqConfigError(`${owner}: 'options' must be an object, got ${describe(options)}.`);
   }
+  optionsObject(owner, options, ENCODE_WAV_KEYS);
   const format = oneOf(owner, 'format', options.format ?? DEFAULT_ENCODE_WAV_OPTIONS.format, FORMATS);
   const channels = samples instanceof Float32Array ? [samples] : samples;
   if (!Array.isArray(channels) || channels.length === 0 || !channels.every((c) => c instanceof Float32Array)) {

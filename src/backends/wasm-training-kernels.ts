@@ -20,6 +20,7 @@ import type {
   TensorInfo,
   UnsortedSegmentSumAttrs,
 } from '@tensorflow/tfjs-core';
+import { filterGradientNarrow, phaseSubFilter, preferNarrowFilterGradient } from './wasm-fast-paths';
 
 type Shape4 = [number, number, number, number];
 
@@ -82,6 +83,24 @@ function zeroUpsample(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   return tf.reshape(padded, [n, h * sh, w * sw, c]);
 }
 
+/** Strides, dilations, padding and effective filter size of a depthwise convolution (NHWC). */
+function depthwiseGeometry(
+  inputShape: Shape4,
+  filterShape: Shape4,
+  a: Pick<DepthwiseConv2dNativeBackpropInputAttrs, 'strides' | 'dilations' | 'pad' | 'dimRoundingMode'>,
+) {
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+  return {
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    padInfo: info.padInfo,
+    feh: info.effectiveFilterHeight,
+    few: info.effectiveFilterWidth,
+  };
+}
+
 function nhwc(x: tf.Tensor4D, dataFormat: 'NHWC' | 'NCHW' | undefined): tf.Tensor4D {
   return dataFormat === 'NCHW' ? tf.transpose(x, [0, 2, 3, 1]) : x;
 }
@@ -119,6 +138,9 @@ export const conv2DBackpropFilterKernel: KernelFunc = ({ inputs, backend, attrs 
     // The padded input must span exactly fh + (ho-1)*sh rows (and likewise columns).
     const needH = fh + (ho - 1) * sh;
     const needW = fw + (wo - 1) * sw;
+    if (sh === 1 && sw === 1 && preferNarrowFilterGradient(x.shape[3], dy.shape[3])) {
+      return filterGradientNarrow(padOrCrop4d(x, padInfo.top, needH - h - padInfo.top, padInfo.left, needW - w - padInfo.left), dy, fh, fw);
+    }
     const xt = tf.transpose(x, [3, 1, 2, 0]); // [Cin, H, W, N]
     const xp = padOrCrop4d(xt, padInfo.top, needH - h - padInfo.top, padInfo.left, needW - w - padInfo.left);
     const dyt = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Cout]
@@ -162,17 +184,7 @@ export const depthwiseConv2dNativeBackpropInputKernel: KernelFunc = ({ inputs, b
   return tf.tidy(() => {
     const dy = input(inputs, 'dy', backend as KernelBackend, 'DepthwiseConv2dNativeBackpropInput') as tf.Tensor4D;
     const filter = input(inputs, 'filter', backend as KernelBackend, 'DepthwiseConv2dNativeBackpropInput') as tf.Tensor4D;
-    const info = tf.backend_util.computeConv2DInfo(
-      inputShape,
-      filter.shape as Shape4,
-      strides,
-      dilations,
-      pad,
-      dimRoundingMode,
-      true,
-    );
-    const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padInfo } = info;
-    const { effectiveFilterHeight: feh, effectiveFilterWidth: few } = info;
+    const { sh, sw, dh, dw, padInfo, feh, few } = depthwiseGeometry(inputShape, filter.shape as Shape4, { strides, dilations, pad, dimRoundingMode });
     const [fh, fw, c, m] = filter.shape;
     const [n, h, w] = inputShape;
     const [, ho, wo] = dy.shape;
@@ -197,17 +209,7 @@ export const depthwiseConv2dNativeBackpropFilterKernel: KernelFunc = ({ inputs, 
   return tf.tidy(() => {
     const x = input(inputs, 'x', backend as KernelBackend, 'DepthwiseConv2dNativeBackpropFilter') as tf.Tensor4D;
     const dy = input(inputs, 'dy', backend as KernelBackend, 'DepthwiseConv2dNativeBackpropFilter') as tf.Tensor4D;
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as Shape4,
-      filterShape,
-      strides,
-      dilations,
-      pad,
-      dimRoundingMode,
-      true,
-    );
-    const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padInfo } = info;
-    const { effectiveFilterHeight: feh, effectiveFilterWidth: few } = info;
+    const { sh, sw, dh, dw, padInfo, feh, few } = depthwiseGeometry(x.shape as Shape4, filterShape, { strides, dilations, pad, dimRoundingMode });
     const [fh, fw, c, m] = filterShape;
     const [n, h, w] = x.shape;
     const [, ho, wo] = dy.shape;
@@ -281,12 +283,7 @@ export const conv2DBackpropInputKernel: KernelFunc = ({ inputs, backend, attrs }
     const ay = phaseAxis(h, fh, sh, padInfo.top, ho);
     const ax = phaseAxis(w, fw, sw, padInfo.left, wo);
     // Sub-filters: F[u, v, co, (py, px, ci)] = W[py + sH·(tH−1−u), px + sW·(tW−1−v), ci, co], 0 past the filter.
-    let wp: tf.Tensor = filter;
-    if (ay.taps * sh > fh || ax.taps * sw > fw) {
-      wp = tf.pad(filter, [[0, ay.taps * sh - fh], [0, ax.taps * sw - fw], [0, 0], [0, 0]]);
-    }
-    const w6 = tf.reverse(tf.reshape(wp, [ay.taps, sh, ax.taps, sw, ci, co]), [0, 2]);
-    const sub = tf.reshape<tf.Rank.R4>(tf.transpose(w6, [0, 2, 5, 1, 3, 4]), [ay.taps, ax.taps, co, sh * sw * ci]);
+    const sub = phaseSubFilter(filter, ay.taps, ax.taps, sh, sw);
     const dyp = padOrCrop4d(dy, ay.padBefore, ay.padAfter, ax.padBefore, ax.padAfter);
     const z = tf.conv2d(dyp, sub, 1, 'valid'); // [N, Qh, Qw, sH·sW·Cin]
     const [, qh, qw] = z.shape;

@@ -2,7 +2,7 @@
 // several ops whose gradients conv nets need. See docs/performance.md for the list and timings.
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { boolean, describe } from '../internal/validate';
+import { boolean, describe, optionKeys, optionsObject } from '../internal/checks';
 import { conv2DBackpropInputKernel, makeTileKernel, WASM_TRAINING_KERNEL_FUNCS } from './wasm-training-kernels';
 
 const BACKEND = 'wasm';
@@ -68,10 +68,10 @@ export interface EnableWasmTrainingOptions {
   fastTile?: boolean;
 }
 
+const ENABLE_KEYS = optionKeys<EnableWasmTrainingOptions>({ fastConvTranspose: true, fastTile: true });
+
 /**
  * Defaults of {@link EnableWasmTrainingOptions}: nothing is replaced.
- *
- * @category Backends
  */
 export const DEFAULT_ENABLE_WASM_TRAINING = Object.freeze({ fastConvTranspose: false, fastTile: false });
 
@@ -143,6 +143,7 @@ export function enableWasmTraining(options: EnableWasmTrainingOptions = {}): Ena
   if (typeof options !== 'object' || options === null) {
     throw new PiqConfigError(`enableWasmTraining: 'options' must be an object, got ${describe(options)}.`);
   }
+  optionsObject('enableWasmTraining', options, ENABLE_KEYS);
   const wanted = {
     fastConvTranspose: boolean('enableWasmTraining', 'fastConvTranspose', options.fastConvTranspose ?? DEFAULT_ENABLE_WASM_TRAINING.fastConvTranspose),
     fastTile: boolean('enableWasmTraining', 'fastTile', options.fastTile ?? DEFAULT_ENABLE_WASM_TRAINING.fastTile),

@@ -2,44 +2,77 @@
 // baseline attribution methods. Not part of the public API.
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
-import { shapeStr } from '../internal/validate';
-import {
-  checkInputs,
-  numClassesOf,
-  resolveBatchSize,
-  resolveTargets,
-  type ResolvedClassifier,
-} from '../metrics/classifier-fn';
-import { DEFAULT_EXPLAIN_OPTIONS, type ExplainOptions } from './types';
+import { describe, optionsObject, shapeStr } from '../internal/checks';
+import { resolveInputRange, toInputBatch } from '../classifier/image-input';
+import { prepareScoring, type ScoringContext } from '../classifier/scoring';
+import type { LogitsAdapter } from '../classifier/types';
+import { DEFAULT_EXPLAIN_OPTIONS, EXPLAIN_KEYS, type ExplainOptions, type ExplainResult } from './types';
 
 /** Validated arguments of one `explain` call. */
-export interface ExplainContext {
-  readonly inputs: tf.Tensor;
-  readonly batchSize: number;
-  readonly numClasses: number;
-  readonly targets: Int32Array | undefined;
-  readonly count: number;
-}
+export type ExplainContext = ScoringContext;
 
 /** Validates inputs (`[batch, height, width]` or `[batch, height, width, channels]`) and options. */
 export function prepareExplain(
   owner: string,
-  resolved: ResolvedClassifier,
+  classifier: LogitsAdapter,
   inputs: unknown,
   options: ExplainOptions | undefined,
 ): ExplainContext {
-  const x = checkInputs(owner, 'inputs', inputs, resolved);
+  const ctx = prepareScoring(owner, classifier, inputs, options, DEFAULT_EXPLAIN_OPTIONS.batchSize);
+  const x = ctx.inputs;
   if (x.rank !== 3 && x.rank !== 4) {
     throw new PiqInputError(
       `${owner}: 'inputs' must have shape [batch, height, width] or [batch, height, width, channels], got ${shapeStr(x.shape)}. ` +
         'Attribution masks are spatial; reshape the inputs to an image layout.',
     );
   }
-  const batchSize = resolveBatchSize(owner, options?.batchSize, DEFAULT_EXPLAIN_OPTIONS.batchSize);
-  const count = x.shape[0] as number;
-  const numClasses = numClassesOf(resolved, x);
-  const targets = resolveTargets(owner, options?.target, count, numClasses);
-  return { inputs: x, batchSize, numClasses, targets, count };
+  return ctx;
+}
+
+/**
+ * The frame of every `explain` / `explainTensors`: checks the options, turns one example or pixels
+ * into a batch, validates it ({@link prepareExplain}), runs `compute` and disposes what it created.
+ * `reshape` may adapt the batch further (PIQ adds a missing channel axis).
+ */
+export async function explainWith(
+  owner: string,
+  classifier: LogitsAdapter,
+  inputs: unknown,
+  options: ExplainOptions | undefined,
+  compute: (ctx: ExplainContext) => Promise<tf.Tensor3D>,
+  reshape?: (batch: unknown) => { batch: unknown; owned: boolean },
+): Promise<tf.Tensor3D> {
+  const o = optionsObject(owner, options, EXPLAIN_KEYS);
+  const range = resolveInputRange(owner, o.inputRange);
+  const converted = toInputBatch(owner, 'inputs', inputs, classifier.inputShape, range);
+  const extra = reshape?.(converted.batch);
+  try {
+    return await compute(prepareExplain(owner, classifier, extra?.batch ?? converted.batch, o));
+  } finally {
+    if (converted.owned) (converted.batch as tf.Tensor).dispose();
+    if (extra?.owned) (extra.batch as tf.Tensor).dispose();
+  }
+}
+
+/** Reads masks `[batch, height, width]` back into an {@link ExplainResult} and disposes them. */
+export async function readExplanation(masks: Promise<tf.Tensor3D>): Promise<ExplainResult> {
+  const t = await masks;
+  let mask: Float32Array;
+  try {
+    mask = (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+  const [batch, height, width] = t.shape;
+  return {
+    batch,
+    maskShape: [height, width],
+    mask,
+    example(i: number) {
+      if (!Number.isInteger(i) || i < 0 || i >= batch) throw new PiqInputError(`ExplainResult.example: 'i' must be an integer in [0, ${batch}), got ${describe(i)}.`);
+      return { mask: mask.subarray(i * height * width, (i + 1) * height * width) };
+    },
+  };
 }
 
 /** One-hot `[size, numClasses]` float rows selecting each example's class of a chunk. */
@@ -86,13 +119,13 @@ export function normalizeMaps(map: tf.Tensor3D): tf.Tensor3D {
 
 /**
  * Runs `chunk` on consecutive slices of at most `batchSize` examples and concatenates the
- * `[size, h, w]` results. `chunk` may allocate freely: everything but its result is disposed.
+ * results along the batch axis. `chunk` may allocate freely: everything but its result is disposed.
  */
-export async function explainInChunks(
-  ctx: ExplainContext,
-  chunk: (x: tf.Tensor, start: number, size: number) => tf.Tensor3D,
-): Promise<tf.Tensor3D> {
-  const parts: tf.Tensor3D[] = [];
+export async function explainInChunks<T extends tf.Tensor = tf.Tensor3D>(
+  ctx: Pick<ScoringContext, 'inputs' | 'count' | 'batchSize'>,
+  chunk: (x: tf.Tensor, start: number, size: number) => T,
+): Promise<T> {
+  const parts: T[] = [];
   try {
     for (let start = 0; start < ctx.count; start += ctx.batchSize) {
       const size = Math.min(ctx.batchSize, ctx.count - start);
@@ -100,8 +133,8 @@ export async function explainInChunks(
       // Yield between chunks so long explanations do not block an event loop or a UI.
       await Promise.resolve();
     }
-    if (parts.length === 1) return parts.pop() as tf.Tensor3D;
-    return tf.concat(parts, 0);
+    if (parts.length === 1) return parts.pop() as T;
+    return tf.concat(parts, 0) as T;
   } finally {
     tf.dispose(parts);
   }

@@ -1,6 +1,6 @@
 import { PiqConfigError } from '../errors';
-import { describe } from '../internal/validate';
-import type { ScoringClassifier } from '../metrics/classifier-fn';
+import { describe, optionsObject } from '../internal/checks';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
 import { GradCam } from './grad-cam';
 import { IntegratedGradients, type IntegratedGradientsOptions } from './integrated-gradients';
 import { Occlusion, type OcclusionOptions } from './occlusion';
@@ -62,12 +62,14 @@ export function createAttributionMethod<N extends AttributionMethodName>(
 ): AttributionMethod {
   switch (name as AttributionMethodName) {
     case 'saliency':
+      optionsObject('createAttributionMethod', options, []);
       return new Saliency(classifier);
     case 'smoothGrad':
       return new SmoothGrad(classifier, options as SmoothGradOptions | undefined);
     case 'integratedGradients':
       return new IntegratedGradients(classifier, options as IntegratedGradientsOptions | undefined);
     case 'gradCam':
+      optionsObject('createAttributionMethod', options, []);
       return new GradCam(classifier);
     case 'occlusion':
       return new Occlusion(classifier, options as OcclusionOptions | undefined);

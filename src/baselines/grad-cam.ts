@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassifierAdapter } from '../classifier/types';
+import { toLogitsAdapter } from '../classifier/scoring';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
+import type { ClassifierAdapter, LogitsAdapter } from '../classifier/types';
 import { PiqConfigError } from '../errors';
-import { describe } from '../internal/validate';
-import { resolveClassifier, type ScoringClassifier, type ResolvedClassifier } from '../metrics/classifier-fn';
-import { explainInChunks, normalizeMaps, prepareExplain, targetOneHot } from './common';
-import type { AttributionMethod, ExplainOptions } from './types';
+import { describe } from '../internal/checks';
+import type { ClassifierInput } from '../classifier/image-input';
+import { explainInChunks, explainWith, normalizeMaps, readExplanation, targetOneHot } from './common';
+import type { AttributionMethod, ExplainOptions, ExplainResult } from './types';
 
 /**
  * Grad-CAM (Selvaraju et al. 2017, arXiv 1610.02391) on the classifier's tapped feature map A
@@ -27,47 +29,57 @@ import type { AttributionMethod, ExplainOptions } from './types';
  *   logits: (x) => head(x as tf.Tensor4D),
  *   head,
  * };
- * const masks = await new GradCam(classifier).explain(tf.tensor4d([3, 1], [1, 1, 2, 1]));
- * console.log(Array.from(masks.dataSync())); // [1, 0]
+ * const r = await new GradCam(classifier).explain(tf.tensor4d([3, 1], [1, 1, 2, 1]));
+ * console.log(Array.from(r.mask)); // [1, 0]
  * ```
  * @category Baselines
  */
 export class GradCam implements AttributionMethod {
   readonly name = 'gradCam';
-  private readonly classifier: ResolvedClassifier;
-  private readonly adapter: ClassifierAdapter;
+  private readonly classifier: LogitsAdapter;
+  private readonly run: ClassifierAdapter['run'];
   private readonly head: (features: tf.Tensor4D) => tf.Tensor2D;
 
   /** Wraps a {@link ClassifierAdapter} that has a `head`; the classifier is never modified. */
   constructor(classifier: ScoringClassifier) {
-    const resolved = resolveClassifier('GradCam', classifier);
-    const head = resolved.adapter?.head;
-    if (resolved.adapter === undefined || typeof head !== 'function') {
+    const resolved = toLogitsAdapter('GradCam', classifier);
+    const { run, head } = resolved;
+    if (run === undefined || head === undefined) {
       throw new PiqConfigError(
         `GradCam: 'classifier' must be a ClassifierAdapter with a 'head' (features -> logits), got ${
-          resolved.adapter === undefined ? describe(classifier) : 'an adapter without head'
+          run === undefined ? describe(classifier) : 'an adapter without head'
         }. Build the adapter with a feature layer the model can be split at, or use another method.`,
       );
     }
     this.classifier = resolved;
-    this.adapter = resolved.adapter;
+    this.run = run;
     this.head = head;
   }
 
-  /** Grad-CAM masks `[batch, height, width]` in [0, 1] for inputs `[batch, height, width(, channels)]`. */
-  async explain(inputs: tf.Tensor, options?: ExplainOptions): Promise<tf.Tensor3D> {
-    const ctx = prepareExplain('GradCam.explain', this.classifier, inputs, options);
-    const [height, width] = [ctx.inputs.shape[1] as number, ctx.inputs.shape[2] as number];
-    const head = this.head;
-    return explainInChunks(ctx, (x, start, size) => {
-      const { features, logits } = this.adapter.run(x);
-      const oneHot = targetOneHot(ctx, start, size, () => logits);
-      // Target logit selected by one-hot multiply-and-sum (wasm has no gather gradient).
-      const grads = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(head(a as tf.Tensor4D), oneHot)))(features);
-      const alpha = tf.mean(grads, [1, 2], true); // [b, 1, 1, k]
-      const cam = tf.relu(tf.sum(tf.mul(alpha, features), 3, true)) as tf.Tensor4D; // [b, h, w, 1]
-      const up = tf.image.resizeBilinear(cam, [height, width], false, true);
-      return normalizeMaps(tf.reshape(up, [size, height, width]) as tf.Tensor3D);
+  /** Grad-CAM masks `[batch, height, width]` in [0, 1] for a batch, one example or pixels, as plain data (nothing to dispose). */
+  async explain(inputs: ClassifierInput, options?: ExplainOptions): Promise<ExplainResult> {
+    return readExplanation(this.masks('GradCam.explain', inputs, options));
+  }
+
+  /** The masks of {@link GradCam.explain} as a tensor `[batch, height, width]` the caller disposes. */
+  async explainTensors(inputs: ClassifierInput, options?: ExplainOptions): Promise<tf.Tensor3D> {
+    return this.masks('GradCam.explainTensors', inputs, options);
+  }
+
+  private masks(owner: string, inputs: ClassifierInput, options: ExplainOptions | undefined): Promise<tf.Tensor3D> {
+    return explainWith(owner, this.classifier, inputs, options, async (ctx) => {
+      const [height, width] = [ctx.inputs.shape[1] as number, ctx.inputs.shape[2] as number];
+      const head = this.head;
+      return explainInChunks(ctx, (x, start, size) => {
+        const { features, logits } = this.run(x);
+        const oneHot = targetOneHot(ctx, start, size, () => logits);
+        // Target logit selected by one-hot multiply-and-sum (wasm has no gather gradient).
+        const grads = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(head(a as tf.Tensor4D), oneHot)))(features);
+        const alpha = tf.mean(grads, [1, 2], true); // [b, 1, 1, k]
+        const cam = tf.relu(tf.sum(tf.mul(alpha, features), 3, true)) as tf.Tensor4D; // [b, h, w, 1]
+        const up = tf.image.resizeBilinear(cam, [height, width], false, true);
+        return normalizeMaps(tf.reshape(up, [size, height, width]) as tf.Tensor3D);
+      });
     });
   }
 }

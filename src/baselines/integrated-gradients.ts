@@ -1,17 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { PiqInputError } from '../errors';
-import { assertFinite, finiteNumber, floatTensor, positiveInt, shapeStr } from '../internal/validate';
-import {
-  checkInputs,
-  numClassesOf,
-  resolveBatchSize,
-  resolveClassifier,
-  resolveTargets,
-  type ScoringClassifier,
-  type ResolvedClassifier,
-} from '../metrics/classifier-fn';
-import { explainInChunks, normalizeMaps, prepareExplain, reduceChannels, targetGradient, targetOneHot, type ExplainContext } from './common';
-import { DEFAULT_EXPLAIN_OPTIONS, type AttributionMethod, type ExplainOptions } from './types';
+import { checkReferenceInput } from '../classifier/input-check';
+import { prepareScoring, toLogitsAdapter } from '../classifier/scoring';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
+import type { LogitsAdapter } from '../classifier/types';
+import { finiteNumber, optionKeys, optionsObject, positiveInt } from '../internal/checks';
+import { floatTensor } from '../internal/tensor-checks';
+import type { ClassifierInput } from '../classifier/image-input';
+import { explainInChunks, explainWith, normalizeMaps, readExplanation, reduceChannels, targetGradient, targetOneHot } from './common';
+import { DEFAULT_EXPLAIN_OPTIONS, type AttributionMethod, type ExplainOptions, type ExplainResult } from './types';
 
 /**
  * Options of {@link IntegratedGradients} and {@link integratedGradients}.
@@ -31,9 +27,11 @@ export interface IntegratedGradientsOptions {
   steps?: number;
 }
 
+const IG_KEYS = optionKeys<IntegratedGradientsOptions>({ baseline: true, steps: true });
+const IG_FUNCTION_KEYS = optionKeys<IntegratedGradientsOptions & Omit<ExplainOptions, 'inputRange'>>({ baseline: true, steps: true, target: true, batchSize: true });
+
 /**
  * Defaults of {@link IntegratedGradientsOptions}.
- * @category Baselines
  */
 export const DEFAULT_INTEGRATED_GRADIENTS_OPTIONS: Readonly<{ baseline: number; steps: number }> = Object.freeze({
   baseline: 0,
@@ -45,7 +43,8 @@ interface IgConfig {
   steps: number;
 }
 
-function resolveIgConfig(owner: string, options: IntegratedGradientsOptions | undefined): IgConfig {
+function resolveIgConfig(owner: string, options: IntegratedGradientsOptions | undefined, keys: readonly string[] = IG_KEYS): IgConfig {
+  optionsObject(owner, options, keys);
   const steps = positiveInt(owner, 'steps', options?.steps ?? DEFAULT_INTEGRATED_GRADIENTS_OPTIONS.steps);
   const baseline = options?.baseline ?? DEFAULT_INTEGRATED_GRADIENTS_OPTIONS.baseline;
   if (typeof baseline === 'number') return { steps, baseline: finiteNumber(owner, 'baseline', baseline) };
@@ -53,17 +52,8 @@ function resolveIgConfig(owner: string, options: IntegratedGradientsOptions | un
 }
 
 function checkBaseline(owner: string, baseline: number | tf.Tensor, inputs: tf.Tensor): void {
-  if (typeof baseline === 'number') return;
-  floatTensor(owner, 'baseline', baseline); // it may have been disposed since construction
-  const inner = inputs.shape.slice(1);
-  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-  if (!same(baseline.shape, inner) && !same(baseline.shape, inputs.shape)) {
-    throw new PiqInputError(
-      `${owner}: 'baseline' must be a number or a tensor of shape ${shapeStr(inner)} or ${shapeStr(inputs.shape)}, got ${shapeStr(baseline.shape)}. ` +
-        'Pass one baseline for all inputs or one per input.',
-    );
-  }
-  assertFinite(owner, 'baseline', baseline);
+  // A tensor baseline may have been disposed since construction: checked again at each call.
+  if (typeof baseline !== 'number') checkReferenceInput(owner, 'baseline', baseline, inputs);
 }
 
 /**
@@ -124,31 +114,14 @@ export async function integratedGradients(
   options?: IntegratedGradientsOptions & ExplainOptions,
 ): Promise<tf.Tensor> {
   const owner = 'integratedGradients';
-  const resolved = resolveClassifier(owner, classifier);
-  const x = checkInputs(owner, 'inputs', inputs, resolved);
-  const config = resolveIgConfig(owner, options);
-  checkBaseline(owner, config.baseline, x);
-  const batchSize = resolveBatchSize(owner, options?.batchSize, DEFAULT_EXPLAIN_OPTIONS.batchSize);
-  const count = x.shape[0] as number;
-  const numClasses = numClassesOf(resolved, x);
-  const ctx: ExplainContext = { inputs: x, batchSize, numClasses, targets: resolveTargets(owner, options?.target, count, numClasses), count };
-  const parts: tf.Tensor[] = [];
-  try {
-    for (let start = 0; start < count; start += batchSize) {
-      const size = Math.min(batchSize, count - start);
-      parts.push(
-        tf.tidy(() => {
-          const chunk = tf.slice(x, start, size);
-          const oneHot = targetOneHot(ctx, start, size, () => resolved.logits(chunk));
-          return igChunk(resolved.logits, chunk, oneHot, config.baseline, x.rank, start, config.steps);
-        }),
-      );
-      await Promise.resolve();
-    }
-    return parts.length === 1 ? (parts.pop() as tf.Tensor) : tf.concat(parts, 0);
-  } finally {
-    tf.dispose(parts);
-  }
+  const resolved = toLogitsAdapter(owner, classifier);
+  const ctx = prepareScoring(owner, resolved, inputs, options, DEFAULT_EXPLAIN_OPTIONS.batchSize);
+  const config = resolveIgConfig(owner, options, IG_FUNCTION_KEYS);
+  checkBaseline(owner, config.baseline, ctx.inputs);
+  return explainInChunks<tf.Tensor>(ctx, (chunk, start, size) => {
+    const oneHot = targetOneHot(ctx, start, size, () => resolved.logits(chunk));
+    return igChunk(resolved.logits, chunk, oneHot, config.baseline, ctx.inputs.rank, start, config.steps);
+  });
 }
 
 /**
@@ -162,8 +135,8 @@ export async function integratedGradients(
  * import { IntegratedGradients } from 'piq-tfjs';
  * const w = tf.tensor4d([2, -1, 0], [1, 1, 3, 1]);
  * const classifier = (x: tf.Tensor) => tf.reshape(tf.sum(tf.mul(x, w), [1, 2, 3]), [-1, 1]);
- * const masks = await new IntegratedGradients(classifier, { steps: 8 }).explain(tf.ones([1, 1, 3, 1]));
- * console.log(Array.from(masks.dataSync())); // [1, 0.5, 0]  (|w ⊙ (x − 0)|, normalised)
+ * const r = await new IntegratedGradients(classifier, { steps: 8 }).explain(tf.ones([1, 1, 3, 1]));
+ * console.log(Array.from(r.mask)); // [1, 0.5, 0]  (|w ⊙ (x − 0)|, normalised)
  * ```
  * @category Baselines
  */
@@ -171,28 +144,37 @@ export class IntegratedGradients implements AttributionMethod {
   readonly name = 'integratedGradients';
   /** The resolved options. */
   readonly config: Readonly<{ baseline: number | tf.Tensor; steps: number }>;
-  private readonly classifier: ResolvedClassifier;
+  private readonly classifier: LogitsAdapter;
 
   /**
    * Wraps a classifier (adapter or logits function); the classifier is never modified. A tensor
    * `baseline` is referenced, not copied: keep it alive while the method is used.
    */
   constructor(classifier: ScoringClassifier, options?: IntegratedGradientsOptions) {
-    this.classifier = resolveClassifier('IntegratedGradients', classifier);
+    this.classifier = toLogitsAdapter('IntegratedGradients', classifier);
     this.config = Object.freeze(resolveIgConfig('IntegratedGradients', options));
   }
 
-  /** Integrated-gradients masks `[batch, height, width]` in [0, 1] for inputs `[batch, height, width(, channels)]`. */
-  async explain(inputs: tf.Tensor, options?: ExplainOptions): Promise<tf.Tensor3D> {
-    const owner = 'IntegratedGradients.explain';
-    const ctx = prepareExplain(owner, this.classifier, inputs, options);
-    checkBaseline(owner, this.config.baseline, ctx.inputs);
-    const logits = this.classifier.logits;
-    const { baseline, steps } = this.config;
-    return explainInChunks(ctx, (x, start, size) => {
-      const oneHot = targetOneHot(ctx, start, size, () => logits(x));
-      const attr = igChunk(logits, x, oneHot, baseline, ctx.inputs.rank, start, steps);
-      return normalizeMaps(tf.abs(reduceChannels(attr, 'sum')));
+  /** Integrated-gradients masks `[batch, height, width]` in [0, 1] for a batch, one example or pixels, as plain data (nothing to dispose). */
+  async explain(inputs: ClassifierInput, options?: ExplainOptions): Promise<ExplainResult> {
+    return readExplanation(this.masks('IntegratedGradients.explain', inputs, options));
+  }
+
+  /** The masks of {@link IntegratedGradients.explain} as a tensor `[batch, height, width]` the caller disposes. */
+  async explainTensors(inputs: ClassifierInput, options?: ExplainOptions): Promise<tf.Tensor3D> {
+    return this.masks('IntegratedGradients.explainTensors', inputs, options);
+  }
+
+  private masks(owner: string, inputs: ClassifierInput, options: ExplainOptions | undefined): Promise<tf.Tensor3D> {
+    return explainWith(owner, this.classifier, inputs, options, async (ctx) => {
+      checkBaseline(owner, this.config.baseline, ctx.inputs);
+      const logits = this.classifier.logits;
+      const { baseline, steps } = this.config;
+      return explainInChunks(ctx, (x, start, size) => {
+        const oneHot = targetOneHot(ctx, start, size, () => logits(x));
+        const attr = igChunk(logits, x, oneHot, baseline, ctx.inputs.rank, start, steps);
+        return normalizeMaps(tf.abs(reduceChannels(attr, 'sum')));
+      });
     });
   }
 }

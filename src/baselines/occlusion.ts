@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { finiteNumber, positiveInt } from '../internal/validate';
-import { resolveClassifier, type ScoringClassifier, type ResolvedClassifier } from '../metrics/classifier-fn';
-import { explainInChunks, normalizeMaps, prepareExplain, targetOneHot } from './common';
-import type { AttributionMethod, ExplainOptions } from './types';
+import { finiteNumber, optionKeys, optionsObject, positiveInt } from '../internal/checks';
+import { toLogitsAdapter } from '../classifier/scoring';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
+import type { LogitsAdapter } from '../classifier/types';
+import type { ClassifierInput } from '../classifier/image-input';
+import { explainInChunks, explainWith, normalizeMaps, readExplanation, targetOneHot } from './common';
+import type { AttributionMethod, ExplainOptions, ExplainResult } from './types';
 
 /**
  * Options of {@link Occlusion}.
@@ -27,6 +30,8 @@ export interface OcclusionOptions {
   fillValue?: number;
 }
 
+const OCCLUSION_KEYS = optionKeys<OcclusionOptions>({ window: true, stride: true, fillValue: true });
+
 /**
  * Resolved {@link OcclusionOptions} (`stride` undefined means "equal to the window").
  * @category Baselines
@@ -39,12 +44,12 @@ export interface OcclusionConfig {
 
 /**
  * Defaults of {@link OcclusionOptions}.
- * @category Baselines
  */
 export const DEFAULT_OCCLUSION_OPTIONS: Readonly<OcclusionConfig> = Object.freeze({ window: 8, stride: undefined, fillValue: 0 });
 
 function resolveOcclusionConfig(options: OcclusionOptions | undefined): OcclusionConfig {
   const o = 'Occlusion';
+  optionsObject(o, options, OCCLUSION_KEYS);
   const window = positiveInt(o, 'window', options?.window ?? DEFAULT_OCCLUSION_OPTIONS.window);
   const rawStride = options?.stride ?? DEFAULT_OCCLUSION_OPTIONS.stride;
   const stride = rawStride === undefined ? undefined : positiveInt(o, 'stride', rawStride);
@@ -80,8 +85,8 @@ function windowStarts(extent: number, size: number, stride: number): number[] {
  * import { Occlusion } from 'piq-tfjs';
  * // one class whose logit is pixel (0, 1) of a 2x2 image
  * const classifier = (x: tf.Tensor) => tf.reshape(tf.slice(x, [0, 0, 1, 0], [-1, 1, 1, 1]), [-1, 1]);
- * const masks = await new Occlusion(classifier, { window: 1 }).explain(tf.ones([1, 2, 2, 1]));
- * console.log(Array.from(masks.dataSync())); // [0, 1, 0, 0]
+ * const r = await new Occlusion(classifier, { window: 1 }).explain(tf.ones([1, 2, 2, 1]));
+ * console.log(Array.from(r.mask)); // [0, 1, 0, 0]
  * ```
  * @category Baselines
  */
@@ -89,63 +94,73 @@ export class Occlusion implements AttributionMethod {
   readonly name = 'occlusion';
   /** The resolved options. */
   readonly config: Readonly<OcclusionConfig>;
-  private readonly classifier: ResolvedClassifier;
+  private readonly classifier: LogitsAdapter;
 
   /** Wraps a classifier (adapter or logits function); the classifier is never modified. */
   constructor(classifier: ScoringClassifier, options?: OcclusionOptions) {
-    this.classifier = resolveClassifier('Occlusion', classifier);
+    this.classifier = toLogitsAdapter('Occlusion', classifier);
     this.config = Object.freeze(resolveOcclusionConfig(options));
   }
 
-  /** Occlusion masks `[batch, height, width]` in [0, 1] for inputs `[batch, height, width(, channels)]`. */
-  async explain(inputs: tf.Tensor, options?: ExplainOptions): Promise<tf.Tensor3D> {
-    const ctx = prepareExplain('Occlusion.explain', this.classifier, inputs, options);
-    const logits = this.classifier.logits;
-    const [height, width] = [ctx.inputs.shape[1] as number, ctx.inputs.shape[2] as number];
-    const winH = Math.min(this.config.window, height);
-    const winW = Math.min(this.config.window, width);
-    const strideH = Math.min(this.config.stride ?? this.config.window, winH);
-    const strideW = Math.min(this.config.stride ?? this.config.window, winW);
-    const positions: [number, number][] = [];
-    for (const r of windowStarts(height, winH, strideH)) for (const c of windowStarts(width, winW, strideW)) positions.push([r, c]);
-    // Window indicator maps [positions, height * width] and how many windows cover each pixel.
-    const windowData = new Float32Array(positions.length * height * width);
-    const cover = new Float32Array(height * width);
-    positions.forEach(([r0, c0], p) => {
-      for (let r = r0; r < r0 + winH; r++) {
-        for (let c = c0; c < c0 + winW; c++) {
-          windowData[p * height * width + r * width + c] = 1;
-          cover[r * width + c] = (cover[r * width + c] as number) + 1;
-        }
-      }
-    });
-    const fill = this.config.fillValue;
-    const channelShape = ctx.inputs.rank === 4 ? [1] : [];
+  /** Occlusion masks `[batch, height, width]` in [0, 1] for a batch, one example or pixels, as plain data (nothing to dispose). */
+  async explain(inputs: ClassifierInput, options?: ExplainOptions): Promise<ExplainResult> {
+    return readExplanation(this.masks('Occlusion.explain', inputs, options));
+  }
 
-    return explainInChunks(ctx, (x, start, size) => {
-      const windows = tf.tensor2d(windowData, [positions.length, height * width]);
-      const oneHot = targetOneHot(ctx, start, size, () => logits(x));
-      const score = (batch: tf.Tensor) => tf.sum(tf.mul(logits(batch), oneHot), 1); // [size]
-      const base = score(x);
-      const group = Math.max(1, Math.floor(ctx.batchSize / size));
-      let sum: tf.Tensor = tf.zeros([size, height * width]);
-      for (let p0 = 0; p0 < positions.length; p0 += group) {
-        const g = Math.min(group, positions.length - p0);
-        const next = tf.tidy(() => {
-          const w = tf.slice(windows, p0, g); // [g, h*w]
-          const occ = tf.reshape(w, [g, 1, height, width, ...channelShape]);
-          const tiled = tf.add(tf.mul(tf.expandDims(x, 0), tf.sub(1, occ)), tf.mul(occ, fill)); // [g, size, ...]
-          const flat = tf.reshape(tiled, [g * size, ...x.shape.slice(1)]);
-          const scores = tf.reshape(tf.sum(tf.mul(tf.reshape(logits(flat), [g, size, ctx.numClasses]), oneHot), 2), [g, size]);
-          const drops = tf.sub(base, scores); // [g, size]
-          // Pre-transposed operand: matMul with transposeA is much slower on wasm.
-          return tf.add(sum, tf.matMul(tf.transpose(drops), w)); // [size, h*w]
-        });
-        sum.dispose();
-        sum = next;
-      }
-      const mean = tf.div(sum, tf.tensor1d(cover));
-      return normalizeMaps(tf.reshape(tf.relu(mean), [size, height, width]) as tf.Tensor3D);
+  /** The masks of {@link Occlusion.explain} as a tensor `[batch, height, width]` the caller disposes. */
+  async explainTensors(inputs: ClassifierInput, options?: ExplainOptions): Promise<tf.Tensor3D> {
+    return this.masks('Occlusion.explainTensors', inputs, options);
+  }
+
+  private masks(owner: string, inputs: ClassifierInput, options: ExplainOptions | undefined): Promise<tf.Tensor3D> {
+    return explainWith(owner, this.classifier, inputs, options, async (ctx) => {
+      const logits = this.classifier.logits;
+      const [height, width] = [ctx.inputs.shape[1] as number, ctx.inputs.shape[2] as number];
+      const winH = Math.min(this.config.window, height);
+      const winW = Math.min(this.config.window, width);
+      const strideH = Math.min(this.config.stride ?? this.config.window, winH);
+      const strideW = Math.min(this.config.stride ?? this.config.window, winW);
+      const positions: [number, number][] = [];
+      for (const r of windowStarts(height, winH, strideH)) for (const c of windowStarts(width, winW, strideW)) positions.push([r, c]);
+      // Window indicator maps [positions, height * width] and how many windows cover each pixel.
+      const windowData = new Float32Array(positions.length * height * width);
+      const cover = new Float32Array(height * width);
+      positions.forEach(([r0, c0], p) => {
+        for (let r = r0; r < r0 + winH; r++) {
+          for (let c = c0; c < c0 + winW; c++) {
+            windowData[p * height * width + r * width + c] = 1;
+            cover[r * width + c] = (cover[r * width + c] as number) + 1;
+          }
+        }
+      });
+      const fill = this.config.fillValue;
+      const channelShape = ctx.inputs.rank === 4 ? [1] : [];
+
+      return explainInChunks(ctx, (x, start, size) => {
+        const windows = tf.tensor2d(windowData, [positions.length, height * width]);
+        const oneHot = targetOneHot(ctx, start, size, () => logits(x));
+        const score = (batch: tf.Tensor) => tf.sum(tf.mul(logits(batch), oneHot), 1); // [size]
+        const base = score(x);
+        const group = Math.max(1, Math.floor(ctx.batchSize / size));
+        let sum: tf.Tensor = tf.zeros([size, height * width]);
+        for (let p0 = 0; p0 < positions.length; p0 += group) {
+          const g = Math.min(group, positions.length - p0);
+          const next = tf.tidy(() => {
+            const w = tf.slice(windows, p0, g); // [g, h*w]
+            const occ = tf.reshape(w, [g, 1, height, width, ...channelShape]);
+            const tiled = tf.add(tf.mul(tf.expandDims(x, 0), tf.sub(1, occ)), tf.mul(occ, fill)); // [g, size, ...]
+            const flat = tf.reshape(tiled, [g * size, ...x.shape.slice(1)]);
+            const scores = tf.reshape(tf.sum(tf.mul(tf.reshape(logits(flat), [g, size, ctx.numClasses]), oneHot), 2), [g, size]);
+            const drops = tf.sub(base, scores); // [g, size]
+            // Pre-transposed operand: matMul with transposeA is much slower on wasm.
+            return tf.add(sum, tf.matMul(tf.transpose(drops), w)); // [size, h*w]
+          });
+          sum.dispose();
+          sum = next;
+        }
+        const mean = tf.div(sum, tf.tensor1d(cover));
+        return normalizeMaps(tf.reshape(tf.relu(mean), [size, height, width]) as tf.Tensor3D);
+      });
     });
   }
 }

@@ -1,4 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ClassifierInput } from '../classifier/image-input';
+import { optionKeys } from '../internal/checks';
 
 /**
  * Options of {@link AttributionMethod.explain}, the same for every method.
@@ -15,21 +17,48 @@ export interface ExplainOptions {
    * @defaultValue 32
    */
   batchSize?: number;
+  /**
+   * For pixel inputs (ImageData, image, canvas, video): the values the bytes 0 and 255 are mapped
+   * to, linearly: the range the classifier was trained on. Tensors are used as they are.
+   * @defaultValue [0, 1]
+   */
+  inputRange?: readonly [number, number];
 }
+
+/** The keys of {@link ExplainOptions}. */
+export const EXPLAIN_KEYS = optionKeys<ExplainOptions>({ target: true, batchSize: true, inputRange: true });
 
 /**
  * Defaults of {@link ExplainOptions}.
- * @category Baselines
  */
 export const DEFAULT_EXPLAIN_OPTIONS: Readonly<{ batchSize: number }> = Object.freeze({ batchSize: 32 });
 
 /**
- * One attribution method (saliency, Grad-CAM, PIQ, …) behind one signature: `explain` turns a
- * batch of inputs into one relevance mask per input.
+ * Plain-data result of {@link AttributionMethod.explain}: one relevance mask per input, flat and
+ * example-major, with values in [0, 1]. Nothing to dispose.
+ * @category Baselines
+ */
+export interface ExplainResult {
+  /** Number of masks (inputs). */
+  batch: number;
+  /** Size of each mask, `[height, width]` (the input's). */
+  maskShape: [number, number];
+  /** The masks, `[batch, height, width]` row-major. */
+  mask: Float32Array;
+  /** Views of example `i` (a subarray; no copy). */
+  example(i: number): { mask: Float32Array };
+}
+
+/**
+ * One attribution method (saliency, Grad-CAM, PIQ, …) behind one signature: `explain` turns
+ * inputs into one relevance mask per input, as plain data (like `Interpreter.interpret`);
+ * `explainTensors` returns the same masks as a tensor for tensor pipelines (metrics take it).
  *
- * Implementations return masks `[batch, height, width]` with values in [0, 1] per example
- * (min-max normalised; an all-constant map becomes all zeros), which the caller owns and must
- * dispose. They never dispose or modify `inputs`.
+ * Masks are `[batch, height, width]` with values in [0, 1] per example (min-max normalised; an
+ * all-constant map becomes all zeros). Inputs are a batch `[batch, height, width, channels]`, one
+ * example `[height, width, channels]` (when the classifier's input shape is known), or, in
+ * browsers, pixels (ImageData, image, canvas, video; see {@link ExplainOptions.inputRange}).
+ * Methods never dispose or modify the inputs.
  *
  * @example
  * ```ts
@@ -37,17 +66,18 @@ export const DEFAULT_EXPLAIN_OPTIONS: Readonly<{ batchSize: number }> = Object.f
  * import { createAttributionMethod, type AttributionMethod } from 'piq-tfjs';
  * const classifier = (x: tf.Tensor) => tf.reshape(tf.sum(x, [1, 2, 3]), [-1, 1]);
  * const method: AttributionMethod = createAttributionMethod('saliency', classifier);
- * const masks = await method.explain(tf.ones([2, 4, 4, 3]));
- * console.log(method.name, masks.shape); // 'saliency' [2, 4, 4]
+ * const r = await method.explain(tf.ones([2, 4, 4, 3]));
+ * console.log(method.name, r.batch, r.maskShape, r.mask.length); // 'saliency' 2 [4, 4] 32
+ * const masks = await method.explainTensors(tf.ones([2, 4, 4, 3])); // the same masks as a tf.Tensor3D
+ * masks.dispose();
  * ```
  * @category Baselines
  */
 export interface AttributionMethod {
   /** Registered name of the method (e.g. `'saliency'`). */
   readonly name: string;
-  /**
-   * Relevance masks `[batch, height, width]` in [0, 1] for inputs `[batch, height, width, channels]`
-   * or `[batch, height, width]`.
-   */
-  explain(inputs: tf.Tensor, options?: ExplainOptions): Promise<tf.Tensor3D>;
+  /** Relevance masks in [0, 1] as plain data. */
+  explain(inputs: ClassifierInput, options?: ExplainOptions): Promise<ExplainResult>;
+  /** The same masks as a tensor `[batch, height, width]`, which the caller owns and must dispose. */
+  explainTensors(inputs: ClassifierInput, options?: ExplainOptions): Promise<tf.Tensor3D>;
 }

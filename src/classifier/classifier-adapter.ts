@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { PiqConfigError, PiqInputError } from '../errors';
-import { describe, shapeStr } from '../internal/validate';
-import type { ClassifierAdapter, ClassifierOutputs } from './types';
+import { PiqConfigError } from '../errors';
+import { describe, optionKeys, optionsObject, shapeStr } from '../internal/checks';
+import { checkFeatureBatch, checkInputBatch, type InputBatchChecks } from './input-check';
+import { isClassifierAdapter, type ClassifierAdapter, type ClassifierOutputs, type LogitsAdapter, type LogitsFunction } from './types';
 
 /**
  * How to read a classifier's output: raw `'logits'`, `'probabilities'` (a softmax output, turned
@@ -57,19 +58,33 @@ export interface ClassifierAdapterOptions {
   outputKind?: ClassifierOutputKind;
 }
 
+const ADAPTER_KEYS = optionKeys<ClassifierAdapterOptions>({ featureLayer: true, logitsNode: true, inputShape: true, outputKind: true });
+
 /**
  * Anything {@link toClassifierAdapter} accepts as a classifier.
  * @category Classifier
  */
 export type ClassifierLike = tfl.LayersModel | GraphModelLike | ClassifierFunction | ClassifierAdapter;
 
-const OWNER = 'toClassifierAdapter';
+/**
+ * What metrics and attribution methods accept as the classifier: everything
+ * {@link createInterpreter} accepts (a `tf.LayersModel`, a `tf.GraphModel`, a function returning
+ * `{ features, logits }`, a {@link ClassifierAdapter}) and a plain logits function `(x) => logits`.
+ * Grad-CAM needs the classifier split at the tapped layer (a `head`): a LayersModel with a spatial
+ * layer is split by itself; GraphModels and functions cannot be.
+ * @category Classifier
+ */
+export type ScoringClassifier = ClassifierLike | LogitsFunction;
 
-function isLayersModel(c: unknown): c is tfl.LayersModel {
+const OWNER = 'toClassifierAdapter';
+/** The adapter checks shapes only: dtype, empty batches and values are the caller's (tfjs models accept int inputs). */
+const RUN_CHECKS: InputBatchChecks = { float32: false, nonEmpty: false };
+
+export function isLayersModel(c: unknown): c is tfl.LayersModel {
   return c instanceof tfl.LayersModel;
 }
 
-function isGraphModel(c: unknown): c is GraphModelLike {
+export function isGraphModel(c: unknown): c is GraphModelLike {
   return (
     typeof c === 'object' &&
     c !== null &&
@@ -78,43 +93,9 @@ function isGraphModel(c: unknown): c is GraphModelLike {
   );
 }
 
-/**
- * Tells whether a value already is a {@link ClassifierAdapter} (structurally: `run`, `logits`, `featureShape`).
- *
- * @example
- * ```ts
- * import { isClassifierAdapter, toClassifierAdapter } from 'piq-tfjs';
- * console.log(isClassifierAdapter(toClassifierAdapter(model))); // true
- * ```
- * @category Classifier
- */
-export function isClassifierAdapter(c: unknown): c is ClassifierAdapter {
-  return (
-    typeof c === 'object' &&
-    c !== null &&
-    typeof (c as ClassifierAdapter).run === 'function' &&
-    typeof (c as ClassifierAdapter).logits === 'function' &&
-    Array.isArray((c as ClassifierAdapter).featureShape)
-  );
-}
-
 function toLogits(out: tf.Tensor, probabilities: boolean): tf.Tensor2D {
   // log(p) are valid logits: softmax(log p) = p. The clip keeps log finite for p = 0.
   return (probabilities ? tf.log(tf.clipByValue(out, 1e-12, 1)) : out) as tf.Tensor2D;
-}
-
-function checkBatch(owner: string, x: tf.Tensor, inputShape: readonly number[]): void {
-  if (!(x instanceof tf.Tensor)) {
-    throw new PiqInputError(`${owner}: 'input' must be a tf.Tensor, got ${describe(x)}.`);
-  }
-  const ok = x.rank === inputShape.length + 1 && inputShape.every((d, i) => d < 0 || x.shape[i + 1] === d);
-  if (!ok) {
-    const missingBatch = x.rank === inputShape.length && inputShape.every((d, i) => d < 0 || x.shape[i] === d);
-    const hint = missingBatch ? ` Add a batch dimension, e.g. tf.expandDims(input, 0).` : '';
-    throw new PiqInputError(
-      `${owner}: 'input' must have shape [batch, ${inputShape.join(', ')}] to match the classifier, got ${shapeStr(x.shape)}.${hint}`,
-    );
-  }
 }
 
 function checkInputShape(value: unknown): number[] {
@@ -124,14 +105,6 @@ function checkInputShape(value: unknown): number[] {
     );
   }
   return [...(value as number[])];
-}
-
-function checkFeatures(owner: string, f: unknown, featureShape: readonly number[]): void {
-  if (!(f instanceof tf.Tensor) || f.rank !== 4 || featureShape.some((d, i) => f.shape[i + 1] !== d)) {
-    throw new PiqInputError(
-      `${owner}: 'features' must have shape [batch, ${featureShape.join(', ')}] (the tapped feature shape), got ${f instanceof tf.Tensor ? shapeStr(f.shape) : describe(f)}.`,
-    );
-  }
 }
 
 function spatialLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
@@ -235,10 +208,7 @@ function fromLayersModel(model: tfl.LayersModel, opts: ClassifierAdapterOptions)
   if (outShape.length !== 2 || typeof numClasses !== 'number') {
     throw new PiqConfigError(`${OWNER}: 'classifier' must output [batch, numClasses], got output shape ${JSON.stringify(outShape)}.`);
   }
-  const last = (model.outputs[0] as tfl.SymbolicTensor).sourceLayer;
-  const endsInSoftmax = (last.getConfig() as { activation?: unknown }).activation === 'softmax' || last.getClassName() === 'Softmax';
-  const kind = opts.outputKind ?? 'auto';
-  const probabilities = kind === 'probabilities' || (kind === 'auto' && endsInSoftmax);
+  const probabilities = readsProbabilities(model, opts.outputKind);
   // A second view over the same layers: shares weights, trains nothing, is never disposed by us
   // (disposing it would dispose the user's weights).
   const tapped = tfl.model({ inputs: model.inputs, outputs: [tap.output as tfl.SymbolicTensor, model.outputs[0] as tfl.SymbolicTensor] });
@@ -250,22 +220,52 @@ function fromLayersModel(model: tfl.LayersModel, opts: ClassifierAdapterOptions)
     numClasses,
     featureLayer: tap.name,
     run(x: tf.Tensor): ClassifierOutputs {
-      checkBatch(owner, x, resolvedInput);
+      checkInputBatch(owner, 'input', x, { inputShape: resolvedInput }, RUN_CHECKS);
       return tf.tidy(() => {
         const [f, y] = tapped.apply(x, { training: false }) as tf.Tensor[];
         return { features: f as tf.Tensor4D, logits: toLogits(y as tf.Tensor, probabilities) };
       });
     },
     logits(x: tf.Tensor): tf.Tensor2D {
-      checkBatch('ClassifierAdapter.logits', x, resolvedInput);
+      checkInputBatch('ClassifierAdapter.logits', 'input', x, { inputShape: resolvedInput }, RUN_CHECKS);
       return tf.tidy(() => toLogits(model.apply(x, { training: false }) as tf.Tensor, probabilities));
     },
     head: headFn
       ? (f: tf.Tensor4D) => {
-          checkFeatures('ClassifierAdapter.head', f, featureShape);
+          checkFeatureBatch('ClassifierAdapter.head', f, featureShape);
           return tf.tidy(() => toLogits(headFn(f), probabilities));
         }
       : undefined,
+  };
+}
+
+/** Whether a LayersModel's output is read as probabilities (see {@link ClassifierOutputKind}). */
+function readsProbabilities(model: tfl.LayersModel, kind: ClassifierOutputKind = 'auto'): boolean {
+  const last = (model.outputs[0] as tfl.SymbolicTensor).sourceLayer;
+  const endsInSoftmax = (last.getConfig() as { activation?: unknown }).activation === 'softmax' || last.getClassName() === 'Softmax';
+  return kind === 'probabilities' || (kind === 'auto' && endsInSoftmax);
+}
+
+/**
+ * A model as metrics and baselines see it: the full adapter of {@link toClassifierAdapter} when the
+ * model can be tapped (a LayersModel with a spatial layer), else its logits alone (a LayersModel
+ * without one, a GraphModel, whose feature node only the caller can name).
+ */
+export function modelScoringAdapter(model: tfl.LayersModel | GraphModelLike): ClassifierAdapter | LogitsAdapter {
+  if (isLayersModel(model)) {
+    if (model.inputs.length === 1 && model.outputs.length === 1 && spatialLayers(model).length === 0) {
+      const probabilities = readsProbabilities(model);
+      return { logits: (x) => tf.tidy(() => toLogits(model.apply(x, { training: false }) as tf.Tensor, probabilities)) };
+    }
+    return fromLayersModel(model, {});
+  }
+  const logitsNode = model.outputNodes[0];
+  if (logitsNode === undefined) throw new PiqConfigError(`${OWNER}: 'classifier' must be a GraphModel with an output node, got one with none.`);
+  const shape = model.inputs[0]?.shape?.slice(1);
+  const known = shape !== undefined && shape.every((d) => d > 0);
+  return {
+    ...(known ? { inputShape: shape } : {}),
+    logits: (x) => tf.tidy(() => toLogits(model.execute(x, logitsNode) as tf.Tensor, false)),
   };
 }
 
@@ -326,7 +326,7 @@ function probeAdapter(inputShape: number[], fn: (x: tf.Tensor) => { features: tf
     numClasses,
     featureLayer,
     run(x) {
-      checkBatch('ClassifierAdapter.run', x, inputShape);
+      checkInputBatch('ClassifierAdapter.run', 'input', x, { inputShape }, RUN_CHECKS);
       return tf.tidy(() => {
         const o = fn(x);
         // The caller owns what run returns: never hand back their own input tensor.
@@ -335,7 +335,7 @@ function probeAdapter(inputShape: number[], fn: (x: tf.Tensor) => { features: tf
       });
     },
     logits(x) {
-      checkBatch('ClassifierAdapter.logits', x, inputShape);
+      checkInputBatch('ClassifierAdapter.logits', 'input', x, { inputShape }, RUN_CHECKS);
       return tf.tidy(() => {
         const y = fn(x).logits;
         return (y === x ? tf.clone(y) : y) as tf.Tensor2D;
@@ -366,6 +366,7 @@ function probeAdapter(inputShape: number[], fn: (x: tf.Tensor) => { features: tf
  * @category Classifier
  */
 export function toClassifierAdapter(classifier: ClassifierLike, options: ClassifierAdapterOptions = {}): ClassifierAdapter {
+  optionsObject(OWNER, options, ADAPTER_KEYS);
   if (options.outputKind !== undefined && !['auto', 'logits', 'probabilities'].includes(options.outputKind)) {
     throw new PiqConfigError(`${OWNER}: 'outputKind' must be one of 'auto', 'logits', 'probabilities', got ${describe(options.outputKind)}.`);
   }

@@ -39,3 +39,30 @@ export interface ClassifierAdapter {
    */
   readonly head?: (features: tf.Tensor4D) => tf.Tensor2D;
 }
+
+/**
+ * A function from a batch of inputs `[batch, ...inputShape]` to class logits `[batch, numClasses]`.
+ * It must be differentiable (built from tf ops) for the gradient baselines.
+ * @category Classifier
+ */
+export type LogitsFunction = (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Internal: the one adapter concept as scoring code sees it. A {@link ClassifierAdapter} is used
+ * whole; a logits function is an adapter that knows only `logits` (no shapes, no features).
+ */
+export type LogitsAdapter = Pick<ClassifierAdapter, 'logits'> & Partial<Omit<ClassifierAdapter, 'logits'>>;
+
+/**
+ * Internal: the one "is this already an adapter" check (an object with `run`, `logits` and a
+ * `featureShape` array), used by {@link toClassifierAdapter} and by metrics and baselines.
+ */
+export function isClassifierAdapter(value: unknown): value is ClassifierAdapter {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ClassifierAdapter).run === 'function' &&
+    typeof (value as ClassifierAdapter).logits === 'function' &&
+    Array.isArray((value as ClassifierAdapter).featureShape)
+  );
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe, finiteNumber, oneOf } from '../internal/validate';
+import { describe, finiteNumber, oneOf, optionKeys, optionsObject } from '../internal/checks';
 import type { Loss, LossContext } from './types';
 
 /** Mean binary cross-entropy of logits `z` against targets `t` in [0, 1], in the stable form max(z,0) − z·t + log(1 + e^−|z|). */
@@ -26,9 +26,10 @@ export interface ReconstructionLossOptions {
   kind?: 'bce' | 'mse' | 'l1';
 }
 
+const RECONSTRUCTION_KEYS = optionKeys<ReconstructionLossOptions>({ kind: true });
+
 /**
  * Default values of the optional {@link ReconstructionLossOptions} fields.
- * @category Losses
  */
 export const DEFAULT_RECONSTRUCTION_LOSS_OPTIONS = Object.freeze({ kind: 'bce' as 'bce' | 'mse' | 'l1' });
 
@@ -43,7 +44,7 @@ export const DEFAULT_RECONSTRUCTION_LOSS_OPTIONS = Object.freeze({ kind: 'bce' a
  * @category Losses
  */
 export function reconstructionLoss(options: ReconstructionLossOptions = {}): Loss {
-  const kind = oneOf('reconstructionLoss', 'kind', options.kind ?? DEFAULT_RECONSTRUCTION_LOSS_OPTIONS.kind, ['bce', 'mse', 'l1'] as const);
+  const kind = oneOf('reconstructionLoss', 'kind', optionsObject('reconstructionLoss', options, RECONSTRUCTION_KEYS).kind ?? DEFAULT_RECONSTRUCTION_LOSS_OPTIONS.kind, ['bce', 'mse', 'l1'] as const);
   return {
     name: 'reconstruction',
     getConfig: () => ({ kind }),
@@ -65,9 +66,10 @@ export interface MaskTargetLossOptions {
   kind?: 'bce' | 'dice';
 }
 
+const MASK_TARGET_KEYS = optionKeys<MaskTargetLossOptions>({ kind: true });
+
 /**
  * Default values of the optional {@link MaskTargetLossOptions} fields.
- * @category Losses
  */
 export const DEFAULT_MASK_TARGET_LOSS_OPTIONS = Object.freeze({ kind: 'bce' as 'bce' | 'dice' });
 
@@ -81,7 +83,7 @@ export const DEFAULT_MASK_TARGET_LOSS_OPTIONS = Object.freeze({ kind: 'bce' as '
  * @category Losses
  */
 export function maskTargetLoss(options: MaskTargetLossOptions = {}): Loss {
-  const kind = oneOf('maskTargetLoss', 'kind', options.kind ?? DEFAULT_MASK_TARGET_LOSS_OPTIONS.kind, ['bce', 'dice'] as const);
+  const kind = oneOf('maskTargetLoss', 'kind', optionsObject('maskTargetLoss', options, MASK_TARGET_KEYS).kind ?? DEFAULT_MASK_TARGET_LOSS_OPTIONS.kind, ['bce', 'dice'] as const);
   return {
     name: 'maskTarget',
     getConfig: () => ({ kind }),
@@ -196,9 +198,10 @@ export interface LmacLossOptions {
   sparsity?: number;
 }
 
+const LMAC_KEYS = optionKeys<LmacLossOptions>({ maskIn: true, maskOut: true, sparsity: true });
+
 /**
  * Default values of the optional {@link LmacLossOptions} fields (the L-MAC weights).
- * @category Losses
  */
 export const DEFAULT_LMAC_LOSS_OPTIONS = Object.freeze({ maskIn: 4, maskOut: 0.2, sparsity: 0.4 });
 
@@ -213,6 +216,7 @@ export const DEFAULT_LMAC_LOSS_OPTIONS = Object.freeze({ maskIn: 4, maskOut: 0.2
  * @category Losses
  */
 export function lmacLoss(options: LmacLossOptions = {}): Loss {
+  optionsObject('lmacLoss', options, LMAC_KEYS);
   const maskIn = finiteNumber('lmacLoss', 'maskIn', options.maskIn ?? DEFAULT_LMAC_LOSS_OPTIONS.maskIn);
   const maskOut = finiteNumber('lmacLoss', 'maskOut', options.maskOut ?? DEFAULT_LMAC_LOSS_OPTIONS.maskOut);
   const sparsity = finiteNumber('lmacLoss', 'sparsity', options.sparsity ?? DEFAULT_LMAC_LOSS_OPTIONS.sparsity);

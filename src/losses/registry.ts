@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe, tidyObject } from '../internal/validate';
+import { describe, optionKeys, optionsObject } from '../internal/checks';
+import { createRegistry } from '../internal/registry';
+import { tidyObject } from '../internal/tensor-checks';
 import {
   codebookLoss,
   commitmentLoss,
@@ -19,7 +21,7 @@ import type { CombinedLossResult, Loss, LossContext, WeightedLoss } from './type
  */
 export type LossFactory = (config: Record<string, unknown>) => Loss;
 
-const registry = new Map<string, LossFactory>([
+const registry = createRegistry<Loss>({ register: 'registerLoss', create: 'createLoss', noun: 'loss', type: 'Loss' }, [
   ['reconstruction', (c) => reconstructionLoss(c)],
   ['maskTarget', (c) => maskTargetLoss(c)],
   ['codebook', () => codebookLoss()],
@@ -49,18 +51,8 @@ const registry = new Map<string, LossFactory>([
  * @category Losses
  */
 export function registerLoss(name: string, factory: LossFactory): void {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new PiqConfigError(`registerLoss: 'name' must be a non-empty string, got ${describe(name)}.`);
-  }
-  if (typeof factory !== 'function') {
-    throw new PiqConfigError(`registerLoss: 'factory' must be a function (config) => Loss, got ${describe(factory)}.`);
-  }
-  if (BUILTIN.has(name)) {
-    throw new PiqConfigError(`registerLoss: 'name' must not be a built-in loss name, got '${name}'. Choose another name.`);
-  }
-  registry.set(name, factory);
+  registry.register(name, factory);
 }
-const BUILTIN = new Set(registry.keys());
 
 /**
  * Names of all registered losses (built-in and custom).
@@ -72,7 +64,7 @@ const BUILTIN = new Set(registry.keys());
  * @category Losses
  */
 export function registeredLosses(): string[] {
-  return [...registry.keys()];
+  return registry.names();
 }
 
 /**
@@ -85,16 +77,7 @@ export function registeredLosses(): string[] {
  * @category Losses
  */
 export function createLoss(name: string, config: Record<string, unknown> = {}): Loss {
-  const factory = typeof name === 'string' ? registry.get(name) : undefined;
-  if (!factory) {
-    throw new PiqConfigError(
-      `createLoss: 'name' must be a registered loss (${registeredLosses().map((n) => `'${n}'`).join(', ')}), got ${describe(name)}. Call registerLoss first for custom losses.`,
-    );
-  }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new PiqConfigError(`createLoss: 'config' must be a JSON object (what Loss.getConfig() returned), got ${describe(config)}.`);
-  }
-  return factory(config);
+  return registry.create(name, config);
 }
 
 /**
@@ -121,6 +104,8 @@ export interface CombinedLoss {
   getSpec(): LossSpec[];
 }
 
+const WEIGHTED_LOSS_KEYS = optionKeys<WeightedLoss>({ loss: true, weight: true, key: true });
+
 /**
  * Combines weighted losses into one total with a named breakdown. Terms of weight 0 are skipped
  * (not computed), so an optional term costs nothing when off.
@@ -143,6 +128,7 @@ export function combineLosses(items: WeightedLoss[]): CombinedLoss {
   }
   const used = new Set<string>();
   const resolved = items.map((it, i) => {
+    if (typeof it === 'object' && it !== null) optionsObject('combineLosses', it, WEIGHTED_LOSS_KEYS, `items[${i}]`);
     if (!it || typeof it.loss?.compute !== 'function' || typeof it.loss.name !== 'string' || typeof it.loss.getConfig !== 'function') {
       throw new PiqConfigError(`combineLosses: 'items[${i}].loss' must be a Loss ({ name, compute, getConfig }), got ${describe(it?.loss)}.`);
     }

@@ -1,29 +1,16 @@
 // Internal: the validated arguments every classifier-based metric works from, and the one
 // chunked pass that gathers class probabilities on x, mask-in and mask-out inputs.
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  argmaxRow,
-  checkInputs,
-  numClassesOf,
-  resolveBatchSize,
-  resolveClassifier,
-  resolveTargets,
-  type ResolvedClassifier,
-} from './classifier-fn';
+import { decisionAgreement, prepareScoring, toLogitsAdapter, type ScoringContext } from '../classifier/scoring';
+import { optionsObject } from '../internal/checks';
 import { broadcastableMask, checkMasks, type MaskLayout } from './masks';
 import { DEFAULT_METRIC_OPTIONS, type MetricOptions, type MetricResult } from './types';
 
 /** Validated arguments of a classifier-based metric. */
-export interface MetricContext {
+export interface MetricContext extends ScoringContext {
   readonly owner: string;
-  readonly resolved: ResolvedClassifier;
-  readonly inputs: tf.Tensor;
   readonly masks: tf.Tensor;
   readonly layout: MaskLayout;
-  readonly batchSize: number;
-  readonly numClasses: number;
-  readonly targets: Int32Array | undefined;
-  readonly count: number;
 }
 
 /** Validates classifier, inputs, masks and options once, at the public boundary. */
@@ -34,15 +21,13 @@ export function prepareContext(
   masks: unknown,
   options: MetricOptions | undefined,
   unitRange: boolean,
+  /** The option names of the calling metric: an unknown key is refused. */
+  keys: readonly string[],
 ): MetricContext {
-  const resolved = resolveClassifier(owner, classifier);
-  const x = checkInputs(owner, 'inputs', inputs, resolved);
-  const layout = checkMasks(owner, 'masks', masks, x, unitRange);
-  const batchSize = resolveBatchSize(owner, options?.batchSize, DEFAULT_METRIC_OPTIONS.batchSize);
-  const count = x.shape[0] as number;
-  const numClasses = numClassesOf(resolved, x);
-  const targets = resolveTargets(owner, options?.target, count, numClasses);
-  return { owner, resolved, inputs: x, masks: masks as tf.Tensor, layout, batchSize, numClasses, targets, count };
+  optionsObject(owner, options, keys);
+  const scoring = prepareScoring(owner, toLogitsAdapter(owner, classifier), inputs, options, DEFAULT_METRIC_OPTIONS.batchSize);
+  const layout = checkMasks(owner, 'masks', masks, scoring.inputs, unitRange);
+  return { ...scoring, owner, masks: masks as tf.Tensor, layout };
 }
 
 /** Which perturbed inputs a set of metrics needs. */
@@ -84,9 +69,9 @@ export async function perturbationScores(ctx: MetricContext, needs: Perturbation
     const probs = tf.tidy(() => {
       const x = tf.slice(ctx.inputs, start, size);
       const m = broadcastableMask(tf.slice(ctx.masks, start, size), ctx.layout, x.shape);
-      const list: tf.Tensor[] = [tf.softmax(ctx.resolved.logits(x))];
-      if (needs.maskIn) list.push(tf.softmax(ctx.resolved.logits(tf.mul(m, x))));
-      if (needs.maskOut) list.push(tf.softmax(ctx.resolved.logits(tf.mul(tf.sub(1, m), x))));
+      const list: tf.Tensor[] = [tf.softmax(ctx.classifier.logits(x))];
+      if (needs.maskIn) list.push(tf.softmax(ctx.classifier.logits(tf.mul(m, x))));
+      if (needs.maskOut) list.push(tf.softmax(ctx.classifier.logits(tf.mul(tf.sub(1, m), x))));
       return list;
     });
     let data: Float32Array[];
@@ -111,6 +96,20 @@ export async function perturbationScores(ctx: MetricContext, needs: Perturbation
   return out;
 }
 
+/** Index of the largest entry of `row[offset .. offset+length)` (first on ties). */
+export function argmaxRow(values: ArrayLike<number>, offset: number, length: number): number {
+  let best = 0;
+  let bestValue = -Infinity;
+  for (let k = 0; k < length; k++) {
+    const v = values[offset + k] as number;
+    if (v > bestValue) {
+      bestValue = v;
+      best = k;
+    }
+  }
+  return best;
+}
+
 /** Wraps per-example values with their mean (double precision). */
 export function toResult(values: Float32Array): MetricResult {
   let sum = 0;
@@ -129,6 +128,5 @@ export const perExample = {
     // p_c(x) = 1 (saturated) leaves no room to gain: 0 instead of 0/0.
     s.pX.map((p, i) => (p < 1 ? (100 * Math.max(0, (s.pIn[i] as number) - p)) / (1 - p) : 0)),
   faithfulness: (s: PerturbationScores): Float32Array => s.pX.map((p, i) => p - (s.pOut[i] as number)),
-  inputFidelity: (s: PerturbationScores): Float32Array =>
-    Float32Array.from(s.target, (c, i) => (s.argmaxIn[i] === c ? 1 : 0)),
+  inputFidelity: (s: PerturbationScores): Float32Array => decisionAgreement(s.target, s.argmaxIn),
 };

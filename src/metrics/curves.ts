@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { PiqInputError } from '../errors';
-import { assertFinite, finiteNumber, floatTensor, positiveInt, shapeStr } from '../internal/validate';
-import { argmaxRow, type ScoringClassifier } from './classifier-fn';
-import { prepareContext, type MetricContext } from './context';
+import { checkReferenceInput } from '../classifier/input-check';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
+import { finiteNumber, optionKeys, positiveInt } from '../internal/checks';
+import { argmaxRow, prepareContext, type MetricContext } from './context';
 import type { MetricOptions } from './types';
 
 /**
@@ -23,9 +23,13 @@ export interface CurveOptions extends MetricOptions {
   baseline?: number | tf.Tensor;
 }
 
+const CURVE_KEYS = optionKeys<CurveOptions>({ target: true, batchSize: true, steps: true, baseline: true });
+
+/** The keys of {@link EvaluationOptions.curve}. */
+export const CURVE_SETTING_KEYS = optionKeys<Pick<CurveOptions, 'steps' | 'baseline'>>({ steps: true, baseline: true });
+
 /**
  * Defaults of {@link CurveOptions}.
- * @category Metrics
  */
 export const DEFAULT_CURVE_OPTIONS: Readonly<{ steps: number; baseline: number; batchSize: number }> = Object.freeze({
   steps: 20,
@@ -60,17 +64,7 @@ export function resolveCurveConfig(owner: string, options: CurveOptions | undefi
   if (typeof rawBaseline === 'number') {
     return { steps, baseline: finiteNumber(owner, 'baseline', rawBaseline) };
   }
-  const b = floatTensor(owner, 'baseline', rawBaseline);
-  const inner = inputs.shape.slice(1);
-  const same = (a: readonly number[], c: readonly number[]) => a.length === c.length && a.every((d, i) => d === c[i]);
-  if (!same(b.shape, inner) && !same(b.shape, inputs.shape)) {
-    throw new PiqInputError(
-      `${owner}: 'baseline' must be a number or a tensor of shape ${shapeStr(inner)} or ${shapeStr(inputs.shape)}, got ${shapeStr(b.shape)}. ` +
-        'Pass one baseline for all inputs or one per input.',
-    );
-  }
-  assertFinite(owner, 'baseline', b);
-  return { steps, baseline: b };
+  return { steps, baseline: checkReferenceInput(owner, 'baseline', rawBaseline, inputs) };
 }
 
 /** Trapezoid area under `scores` over `fractions`. */
@@ -115,7 +109,7 @@ export async function runCurve(ctx: MetricContext, mode: 'deletion' | 'insertion
     const maskShape = ctx.layout === 'spatial' ? [size, inputShape[1] as number, inputShape[2] as number, 1] : chunkShape;
 
     // Scored class per example, from the unperturbed input.
-    const probsX = tf.tidy(() => tf.softmax(ctx.resolved.logits(tf.slice(ctx.inputs, start, size))));
+    const probsX = tf.tidy(() => tf.softmax(ctx.classifier.logits(tf.slice(ctx.inputs, start, size))));
     const maskChunk = tf.slice(ctx.masks, start, size);
     let px: Float32Array;
     let maskData: Float32Array;
@@ -146,7 +140,7 @@ export async function runCurve(ctx: MetricContext, mode: 'deletion' | 'insertion
           const top = tf.reshape(tf.cast(tf.less(rankTensor, tf.scalar(count, 'int32')), 'float32'), maskShape);
           const rest = tf.sub(1, top);
           const perturbed = mode === 'deletion' ? tf.add(tf.mul(x, rest), tf.mul(base, top)) : tf.add(tf.mul(base, rest), tf.mul(x, top));
-          return tf.softmax(ctx.resolved.logits(perturbed));
+          return tf.softmax(ctx.classifier.logits(perturbed));
         });
         let p: Float32Array;
         try {
@@ -200,8 +194,7 @@ export async function deletionCurve(
   masks: tf.Tensor,
   options?: CurveOptions,
 ): Promise<CurveResult> {
-  const ctx = prepareContext('deletionCurve', classifier, inputs, masks, options, false);
-  return runCurve(ctx, 'deletion', resolveCurveConfig('deletionCurve', options, ctx.inputs));
+  return curve('deletionCurve', 'deletion', classifier, inputs, masks, options);
 }
 
 /**
@@ -228,6 +221,18 @@ export async function insertionCurve(
   masks: tf.Tensor,
   options?: CurveOptions,
 ): Promise<CurveResult> {
-  const ctx = prepareContext('insertionCurve', classifier, inputs, masks, options, false);
-  return runCurve(ctx, 'insertion', resolveCurveConfig('insertionCurve', options, ctx.inputs));
+  return curve('insertionCurve', 'insertion', classifier, inputs, masks, options);
+}
+
+/** One curve metric, validated at its public boundary. */
+async function curve(
+  owner: string,
+  mode: 'deletion' | 'insertion',
+  classifier: ScoringClassifier,
+  inputs: tf.Tensor,
+  masks: tf.Tensor,
+  options: CurveOptions | undefined,
+): Promise<CurveResult> {
+  const ctx = prepareContext(owner, classifier, inputs, masks, options, false, CURVE_KEYS);
+  return runCurve(ctx, mode, resolveCurveConfig(owner, options, ctx.inputs));
 }

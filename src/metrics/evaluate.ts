@@ -1,13 +1,13 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe, finiteNumber, oneOf } from '../internal/validate';
-import type { ScoringClassifier } from './classifier-fn';
+import { describe, finiteNumber, oneOf, optionKeys, optionsObject } from '../internal/checks';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
 import { perExample, perturbationScores, prepareContext, toResult } from './context';
-import { resolveCurveConfig, runCurve, type CurveOptions } from './curves';
+import { CURVE_SETTING_KEYS, resolveCurveConfig, runCurve, type CurveOptions } from './curves';
 import { maskIoU, pointingGame } from './localization';
 import { complexity, sparseness } from './mask-statistics';
 import { assertUnitRange } from './masks';
-import { METRIC_NAMES, type MetricName, type MetricOptions, type MetricResult } from './types';
+import { METRIC_NAMES, PAPER_METRICS, type MetricName, type MetricOptions, type MetricResult } from './types';
 
 /**
  * Options of {@link evaluateInterpretations}.
@@ -37,21 +37,14 @@ export interface EvaluationOptions extends MetricOptions {
   iouThreshold?: number;
 }
 
+const EVALUATION_KEYS = optionKeys<EvaluationOptions>({ target: true, batchSize: true, metrics: true, curve: true, groundTruth: true, iouThreshold: true });
+
 /**
  * Defaults of {@link EvaluationOptions}.
- * @category Metrics
  */
 export const DEFAULT_EVALUATION_OPTIONS: Readonly<{ metrics: readonly MetricName[]; batchSize: number; iouThreshold: number }> =
   Object.freeze({
-    metrics: Object.freeze([
-      'averageIncrease',
-      'averageDrop',
-      'averageGain',
-      'faithfulness',
-      'inputFidelity',
-      'sparseness',
-      'complexity',
-    ] as const),
+    metrics: PAPER_METRICS,
     batchSize: 32,
     iouThreshold: 0.5,
   });
@@ -110,7 +103,8 @@ export async function evaluateInterpretations(
   options?: EvaluationOptions,
 ): Promise<EvaluationResult> {
   const names = resolveMetricNames(options?.metrics ?? DEFAULT_EVALUATION_OPTIONS.metrics);
-  const ctx = prepareContext(OWNER, classifier, inputs, masks, options, false);
+  const ctx = prepareContext(OWNER, classifier, inputs, masks, options, false, EVALUATION_KEYS);
+  optionsObject(OWNER, options?.curve, CURVE_SETTING_KEYS, 'curve');
   const wants = (n: MetricName) => names.includes(n);
   if (names.some((n) => PERTURBATION.includes(n))) assertUnitRange(OWNER, 'masks', ctx.masks);
   const needsTruth = names.filter((n) => n === 'pointingGame' || n === 'maskIoU');

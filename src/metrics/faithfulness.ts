@@ -1,7 +1,23 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ScoringClassifier } from './classifier-fn';
-import { perExample, perturbationScores, prepareContext, toResult } from './context';
-import type { MetricOptions, MetricResult } from './types';
+import type { ScoringClassifier } from '../classifier/classifier-adapter';
+import { perExample, perturbationScores, prepareContext, toResult, type PerturbationNeeds } from './context';
+import { METRIC_KEYS, type MetricOptions, type MetricResult } from './types';
+
+const MASK_IN: PerturbationNeeds = { maskIn: true, maskOut: false };
+const MASK_OUT: PerturbationNeeds = { maskIn: false, maskOut: true };
+
+/** One perturbation metric of {@link perExample}, validated at its public boundary (masks in [0, 1]). */
+async function perturbationMetric(
+  name: keyof typeof perExample,
+  needs: PerturbationNeeds,
+  classifier: ScoringClassifier,
+  inputs: tf.Tensor,
+  masks: tf.Tensor,
+  options: MetricOptions | undefined,
+): Promise<MetricResult> {
+  const ctx = prepareContext(name, classifier, inputs, masks, options, true, METRIC_KEYS);
+  return toResult(perExample[name](await perturbationScores(ctx, needs)));
+}
 
 /**
  * Average Increase (AI): the percentage of examples whose class probability rises when only the
@@ -28,8 +44,7 @@ export async function averageIncrease(
   masks: tf.Tensor,
   options?: MetricOptions,
 ): Promise<MetricResult> {
-  const ctx = prepareContext('averageIncrease', classifier, inputs, masks, options, true);
-  return toResult(perExample.averageIncrease(await perturbationScores(ctx, { maskIn: true, maskOut: false })));
+  return perturbationMetric('averageIncrease', MASK_IN, classifier, inputs, masks, options);
 }
 
 /**
@@ -55,8 +70,7 @@ export async function averageDrop(
   masks: tf.Tensor,
   options?: MetricOptions,
 ): Promise<MetricResult> {
-  const ctx = prepareContext('averageDrop', classifier, inputs, masks, options, true);
-  return toResult(perExample.averageDrop(await perturbationScores(ctx, { maskIn: true, maskOut: false })));
+  return perturbationMetric('averageDrop', MASK_IN, classifier, inputs, masks, options);
 }
 
 /**
@@ -80,8 +94,7 @@ export async function averageGain(
   masks: tf.Tensor,
   options?: MetricOptions,
 ): Promise<MetricResult> {
-  const ctx = prepareContext('averageGain', classifier, inputs, masks, options, true);
-  return toResult(perExample.averageGain(await perturbationScores(ctx, { maskIn: true, maskOut: false })));
+  return perturbationMetric('averageGain', MASK_IN, classifier, inputs, masks, options);
 }
 
 /**
@@ -104,8 +117,7 @@ export async function faithfulness(
   masks: tf.Tensor,
   options?: MetricOptions,
 ): Promise<MetricResult> {
-  const ctx = prepareContext('faithfulness', classifier, inputs, masks, options, true);
-  return toResult(perExample.faithfulness(await perturbationScores(ctx, { maskIn: false, maskOut: true })));
+  return perturbationMetric('faithfulness', MASK_OUT, classifier, inputs, masks, options);
 }
 
 /**
@@ -128,6 +140,5 @@ export async function inputFidelity(
   masks: tf.Tensor,
   options?: MetricOptions,
 ): Promise<MetricResult> {
-  const ctx = prepareContext('inputFidelity', classifier, inputs, masks, options, true);
-  return toResult(perExample.inputFidelity(await perturbationScores(ctx, { maskIn: true, maskOut: false })));
+  return perturbationMetric('inputFidelity', MASK_IN, classifier, inputs, masks, options);
 }

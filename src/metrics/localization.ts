@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
-import { finiteNumber, shapeStr } from '../internal/validate';
+import { finiteNumber, optionKeys, optionsObject, shapeStr } from '../internal/checks';
 import { toResult } from './context';
 import { assertUnitRange } from './masks';
 import { checkMaskBatch } from './mask-statistics';
@@ -18,9 +18,10 @@ export interface MaskIoUOptions {
   threshold?: number;
 }
 
+const MASK_IOU_KEYS = optionKeys<MaskIoUOptions>({ threshold: true });
+
 /**
  * Defaults of {@link MaskIoUOptions}.
- * @category Metrics
  */
 export const DEFAULT_MASK_IOU_OPTIONS: Readonly<Required<MaskIoUOptions>> = Object.freeze({ threshold: 0.5 });
 
@@ -104,7 +105,7 @@ export function pointingGame(masks: tf.Tensor, groundTruth: tf.Tensor): MetricRe
  * @category Metrics
  */
 export function maskIoU(masks: tf.Tensor, groundTruth: tf.Tensor, options?: MaskIoUOptions): MetricResult {
-  const threshold = finiteNumber('maskIoU', 'threshold', options?.threshold ?? DEFAULT_MASK_IOU_OPTIONS.threshold, { min: 0, max: 1 });
+  const threshold = finiteNumber('maskIoU', 'threshold', optionsObject('maskIoU', options, MASK_IOU_KEYS).threshold ?? DEFAULT_MASK_IOU_OPTIONS.threshold, { min: 0, max: 1 });
   const { m, g, batch } = readPair('maskIoU', masks, groundTruth);
   const size = m.length / batch;
   const values = new Float32Array(batch);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
-import { assertFinite, floatTensor, shapeStr } from '../internal/validate';
+import { shapeStr } from '../internal/checks';
+import { assertFinite, floatTensor } from '../internal/tensor-checks';
 import { toResult } from './context';
 import type { MetricResult } from './types';
 

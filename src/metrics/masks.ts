@@ -1,7 +1,8 @@
 // Internal: validation and broadcasting of interpretation masks against a batch of inputs.
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
-import { assertFinite, floatTensor, shapeStr } from '../internal/validate';
+import { shapeStr } from '../internal/checks';
+import { assertFinite, floatTensor } from '../internal/tensor-checks';
 
 /**
  * How a mask lines up with the inputs: `'spatial'` masks (`[batch, height, width]` or

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { optionKeys } from '../internal/checks';
 
 /**
  * One metric's score per example plus their mean, as plain data.
@@ -28,9 +29,11 @@ export interface MetricOptions {
   batchSize?: number;
 }
 
+/** The keys of {@link MetricOptions}. */
+export const METRIC_KEYS = optionKeys<MetricOptions>({ target: true, batchSize: true });
+
 /**
  * Defaults of {@link MetricOptions}.
- * @category Metrics
  */
 export const DEFAULT_METRIC_OPTIONS: Readonly<{ batchSize: number }> = Object.freeze({ batchSize: 32 });
 
@@ -51,11 +54,8 @@ export type MetricName =
   | 'pointingGame'
   | 'maskIoU';
 
-/**
- * Every metric name {@link evaluateInterpretations} knows, in a stable order.
- * @category Metrics
- */
-export const METRIC_NAMES: readonly MetricName[] = Object.freeze([
+/** The seven metrics of the PIQ and L-MAC papers, in their order: what evaluateInterpretations computes by default. */
+export const PAPER_METRICS = Object.freeze([
   'averageIncrease',
   'averageDrop',
   'averageGain',
@@ -63,8 +63,10 @@ export const METRIC_NAMES: readonly MetricName[] = Object.freeze([
   'inputFidelity',
   'sparseness',
   'complexity',
-  'deletionAuc',
-  'insertionAuc',
-  'pointingGame',
-  'maskIoU',
-] as const);
+] as const satisfies readonly MetricName[]);
+
+/**
+ * Every metric name {@link evaluateInterpretations} knows, in a stable order.
+ * @category Metrics
+ */
+export const METRIC_NAMES: readonly MetricName[] = Object.freeze([...PAPER_METRICS, 'deletionAuc', 'insertionAuc', 'pointingGame', 'maskIoU'] as const);

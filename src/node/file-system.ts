@@ -111,11 +111,33 @@ export function fileSystem(path: string): tf.io.IOHandler {
 }
 
 let registered = false;
+/** Set while a router asks tf.io who else handles a URL, so it does not answer itself. */
+let asking = false;
+
+/**
+ * A router that handles `file://` URLs only when no other registered router does (tfjs-node's, for
+ * one): it asks tf.io at each lookup, so the order in which the two were registered does not matter
+ * and a URL never gets two handlers (tf.io refuses to save then).
+ */
+function deferringRouter(others: (url: string) => unknown[]): (url: string | string[]) => tf.io.IOHandler | null {
+  return (url) => {
+    if (asking || typeof url !== 'string' || !url.startsWith('file://')) return null;
+    asking = true;
+    try {
+      if (others(url).length > 0) return null;
+    } finally {
+      asking = false;
+    }
+    return fileSystem(url);
+  };
+}
 
 /**
  * Registers `file://` URLs with tf.io so `interpreter.save('file://./out/x')` and
- * `loadInterpreter('file://./out/x', …)` work in Node without tfjs-node. Idempotent; does nothing
- * when another `file://` router (e.g. tfjs-node's) is already registered.
+ * `loadInterpreter('file://./out/x', …)` work in Node without tfjs-node. In Node, `import
+ * 'piq-tfjs'` already does this (the package's `node` export condition); call it yourself only
+ * when a bundler gave you the browser build. Idempotent; leaves `file://` to any other router
+ * (e.g. tfjs-node's), whichever was registered first.
  *
  * @example
  * ```ts
@@ -128,8 +150,7 @@ let registered = false;
 export function registerFileSystemRouter(): void {
   if (registered) return;
   registered = true;
-  const router = ((url: string | string[]) =>
-    typeof url === 'string' && url.startsWith('file://') ? fileSystem(url) : null) as unknown as Parameters<typeof tf.io.registerSaveRouter>[0];
-  if (tf.io.getSaveHandlers('file://probe').length === 0) tf.io.registerSaveRouter(router);
-  if (tf.io.getLoadHandlers('file://probe').length === 0) tf.io.registerLoadRouter(router);
+  type Router = Parameters<typeof tf.io.registerSaveRouter>[0];
+  tf.io.registerSaveRouter(deferringRouter((url) => tf.io.getSaveHandlers(url)) as unknown as Router);
+  tf.io.registerLoadRouter(deferringRouter((url) => tf.io.getLoadHandlers(url)) as unknown as Router);
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { describe, floatTensor, rankIn, shapeStr, tensorArg } from '../internal/validate';
+import { describe, optionKeys, optionsObject, shapeStr } from '../internal/checks';
+import { floatTensor, rankIn, tensorArg } from '../internal/tensor-checks';
 import { customGradient } from './custom-grad';
 import { squaredDistances } from './squared-distances';
 
@@ -38,6 +39,8 @@ export interface ClassRestrictedSearchOptions {
   validate?: boolean;
 }
 
+const SEARCH_KEYS = optionKeys<ClassRestrictedSearchOptions>({ validate: true });
+
 function checkValues(owner: string, a: SearchArgs): void {
   const numClasses = a.table.shape[0] as number;
   const numRows = a.cb.shape[0] as number;
@@ -53,7 +56,7 @@ function checkValues(owner: string, a: SearchArgs): void {
 }
 
 function checkArgs(owner: string, features: unknown, codebook: unknown, rowTable: unknown, predictedClass: unknown, options: ClassRestrictedSearchOptions = {}): SearchArgs {
-  const validate = options.validate ?? true;
+  const validate = optionsObject(owner, options, SEARCH_KEYS).validate ?? true;
   if (typeof validate !== 'boolean') throw new PiqConfigError(`${owner}: 'options.validate' must be true or false, got ${describe(validate)}.`);
   const a = checkShapes(owner, features, codebook, rowTable, predictedClass);
   if (validate) checkValues(owner, a);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
-import { floatTensor, positiveInt, rankIn, shapeStr, tensorArg } from '../internal/validate';
+import { positiveInt, shapeStr } from '../internal/checks';
+import { floatTensor, rankIn, tensorArg } from '../internal/tensor-checks';
 import { customGradient } from './custom-grad';
 
 function indicesArg(owner: string, value: unknown): tf.Tensor1D {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
-import { floatTensor, rankIn, shapeStr } from '../internal/validate';
+import { shapeStr } from '../internal/checks';
+import { floatTensor, rankIn } from '../internal/tensor-checks';
 
 /**
  * Squared Euclidean distances between every row of `features` and every row of `codes`,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
-import { floatTensor, shapeStr } from '../internal/validate';
+import { shapeStr } from '../internal/checks';
+import { floatTensor } from '../internal/tensor-checks';
 import { customGradient } from './custom-grad';
 
 const stopGradientOp = customGradient(

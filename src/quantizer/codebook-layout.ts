@@ -1,5 +1,5 @@
 import { PiqConfigError, PiqInputError } from '../errors';
-import { describe, nonNegativeInt, oneOf, positiveInt } from '../internal/validate';
+import { describe, nonNegativeInt, oneOf, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 
 /**
  * Where the shared rows sit in the codebook: after the class blocks (`'last'`, as the
@@ -40,6 +40,8 @@ export interface CodebookLayoutOptions {
   sharedPlacement?: SharedPlacement;
 }
 
+const LAYOUT_KEYS = optionKeys<CodebookLayoutOptions>({ numClasses: true, codesPerClass: true, codebookSize: true, sharedCodes: true, sharedPlacement: true });
+
 /**
  * Resolved, JSON-serializable layout: what {@link CodebookLayout.getConfig} returns.
  * `codesPerClass` is `null` when the blocks come from the reference split of `codebookSize`.
@@ -74,6 +76,8 @@ export interface AllowedRowsOptions {
   includeShared?: boolean;
 }
 
+const ALLOWED_ROWS_KEYS = optionKeys<AllowedRowsOptions>({ includeShared: true });
+
 /**
  * A padded table of the rows each class may use, one line per class, as the quantizer's
  * gather-based search consumes it. Lines shorter than `width` are padded by repeating their
@@ -89,13 +93,6 @@ export interface SearchTable {
 
 /**
  * Default values of the optional {@link CodebookLayoutOptions} fields.
- *
- * @example
- * ```ts
- * import { DEFAULT_CODEBOOK_LAYOUT_OPTIONS } from 'piq-tfjs';
- * console.log(DEFAULT_CODEBOOK_LAYOUT_OPTIONS); // { sharedCodes: 0, sharedPlacement: 'last' }
- * ```
- * @category Quantizer
  */
 export const DEFAULT_CODEBOOK_LAYOUT_OPTIONS = Object.freeze({
   sharedCodes: 0,
@@ -169,6 +166,7 @@ export class CodebookLayout {
     if (typeof options !== 'object' || options === null) {
       throw new PiqConfigError(`${OWNER}.constructor: 'options' must be an object, got ${describe(options)}.`);
     }
+    optionsObject(`${OWNER}.constructor`, options, LAYOUT_KEYS);
     const numClasses = positiveInt(`${OWNER}.constructor`, 'numClasses', options.numClasses);
     const sharedCodes = nonNegativeInt(
       `${OWNER}.constructor`,
@@ -279,7 +277,7 @@ export class CodebookLayout {
   /** Rows class `classIndex` may use, ascending: its block, plus the shared rows unless excluded. */
   allowedRows(classIndex: number, options: AllowedRowsOptions = {}): number[] {
     this.checkClass('allowedRows', classIndex);
-    const includeShared = options.includeShared ?? true;
+    const includeShared = optionsObject(`${OWNER}.allowedRows`, options, ALLOWED_ROWS_KEYS).includeShared ?? true;
     if (typeof includeShared !== 'boolean') {
       throw new PiqConfigError(
         `${OWNER}.allowedRows: 'includeShared' must be true or false, got ${describe(includeShared)}.`,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError, PiqInputError } from '../errors';
-import { boolean, describe, finiteNumber, floatTensor, positiveInt, rankIn, shapeStr } from '../internal/validate';
+import { boolean, describe, finiteNumber, optionKeys, optionsObject, positiveInt, shapeStr } from '../internal/checks';
+import { floatTensor, rankIn } from '../internal/tensor-checks';
 import type { Target } from './targets';
 
 /**
@@ -46,9 +47,10 @@ export interface AnnotatorTargetOptions {
   name?: string;
 }
 
+const ANNOTATOR_KEYS = optionKeys<AnnotatorTargetOptions>({ concepts: true, inputSize: true, batchSize: true, cache: true, maxCacheEntries: true, tolerance: true, name: true });
+
 /**
  * Default values of the optional {@link AnnotatorTargetOptions} fields.
- * @category Targets
  */
 export const DEFAULT_ANNOTATOR_TARGET_OPTIONS = Object.freeze({
   concepts: 0 as number | readonly (number | null)[],
@@ -102,6 +104,7 @@ function resolveAnnotatorOptions(options: AnnotatorTargetOptions): AnnotatorTarg
   if (typeof options !== 'object' || options === null) {
     throw new PiqConfigError(`${OWNER}: 'options' must be an object like { concepts: 0 }, got ${describe(options)}.`);
   }
+  optionsObject(OWNER, options, ANNOTATOR_KEYS);
   const c = options.concepts ?? DEFAULT_ANNOTATOR_TARGET_OPTIONS.concepts;
   let concepts: number | (number | null)[];
   if (typeof c === 'number') {

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { describe, finiteNumber, floatTensor, rankIn } from '../internal/validate';
+import { describe, finiteNumber, optionKeys, optionsObject } from '../internal/checks';
+import { createRegistry } from '../internal/registry';
+import { floatTensor, rankIn } from '../internal/tensor-checks';
 
 /**
  * What a mask-mode interpreter learns to output: a function of the input batch (and the
@@ -26,9 +28,10 @@ export interface EnergyMaskOptions {
   threshold?: number;
 }
 
+const ENERGY_MASK_KEYS = optionKeys<EnergyMaskOptions>({ threshold: true });
+
 /**
  * Default values of the optional {@link EnergyMaskOptions} fields (τ of the reference audio recipe).
- * @category Targets
  */
 export const DEFAULT_ENERGY_MASK_OPTIONS = Object.freeze({ threshold: 0.35 });
 
@@ -50,6 +53,7 @@ export function energyMask(options: EnergyMaskOptions = {}): Target {
   if (typeof options !== 'object' || options === null) {
     throw new PiqConfigError(`energyMask: 'options' must be an object like { threshold: 0.35 }, got ${describe(options)}.`);
   }
+  optionsObject('energyMask', options, ENERGY_MASK_KEYS);
   const threshold = finiteNumber('energyMask', 'threshold', options.threshold ?? DEFAULT_ENERGY_MASK_OPTIONS.threshold, { min: 0, max: 1 });
   return {
     name: 'energyMask',
@@ -85,11 +89,10 @@ export function inputTarget(): Target {
  */
 export type TargetFactory = (config: Record<string, unknown>) => Target;
 
-const targets = new Map<string, TargetFactory>([
+const registry = createRegistry<Target>({ register: 'registerTarget', create: 'createTarget', noun: 'target', type: 'Target' }, [
   ['energyMask', (c) => energyMask(c as EnergyMaskOptions)],
   ['input', () => inputTarget()],
 ]);
-const BUILTIN_TARGETS = new Set(targets.keys());
 
 /**
  * Registers a target factory so interpreters trained with it can be saved and loaded by name.
@@ -106,10 +109,7 @@ const BUILTIN_TARGETS = new Set(targets.keys());
  * @category Targets
  */
 export function registerTarget(name: string, factory: TargetFactory): void {
-  if (typeof name !== 'string' || name.length === 0) throw new PiqConfigError(`registerTarget: 'name' must be a non-empty string, got ${describe(name)}.`);
-  if (typeof factory !== 'function') throw new PiqConfigError(`registerTarget: 'factory' must be a function (config) => Target, got ${describe(factory)}.`);
-  if (BUILTIN_TARGETS.has(name)) throw new PiqConfigError(`registerTarget: 'name' must not be a built-in target name, got '${name}'. Choose another name.`);
-  targets.set(name, factory);
+  registry.register(name, factory);
 }
 
 /**
@@ -122,12 +122,5 @@ export function registerTarget(name: string, factory: TargetFactory): void {
  * @category Targets
  */
 export function createTarget(name: string, config: Record<string, unknown> = {}): Target {
-  const f = typeof name === 'string' ? targets.get(name) : undefined;
-  if (!f) {
-    throw new PiqConfigError(`createTarget: 'name' must be a registered target (${[...targets.keys()].map((n) => `'${n}'`).join(', ')}), got ${describe(name)}. Call registerTarget first.`);
-  }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new PiqConfigError(`createTarget: 'config' must be a JSON object (what Target.getConfig() returned), got ${describe(config)}.`);
-  }
-  return f(config);
+  return registry.create(name, config);
 }

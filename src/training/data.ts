@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { PiqInputError, PiqStateError } from '../errors';
-import { describe } from '../internal/validate';
+import { PiqInputError } from '../errors';
+import { describe } from '../internal/checks';
+import { permutation } from '../internal/random';
 
 /**
  * Training data: a tensor `[n, height, width, channels]` (shuffled and batched for you), an array
@@ -20,50 +21,6 @@ export type DataSource =
         next(): Promise<IteratorResult<tf.Tensor4D | { xs: tf.Tensor4D }>>;
       }>;
     };
-
-/**
- * A seeded random source: call it for floats in [0, 1); its whole state is one 32-bit integer,
- * read with `getState()` and restored with `setState()` (checkpoints store it so a resumed run
- * draws the same shuffles).
- */
-export interface SeededRandom {
-  (): number;
-  getState(): number;
-  setState(state: number): void;
-}
-
-/** Small, fast, seedable PRNG (mulberry32). Returns floats in [0, 1); its state is serialisable. */
-export function mulberry32(seed: number): SeededRandom {
-  let a = seed >>> 0;
-  const next = (() => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }) as SeededRandom;
-  next.getState = () => a;
-  next.setState = (state: number) => {
-    if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) {
-      throw new PiqStateError(`mulberry32.setState: 'state' must be an integer in [0, 2^32), got ${describe(state)}.`);
-    }
-    a = state >>> 0;
-  };
-  return next;
-}
-
-/** Fisher–Yates permutation of 0..n-1 drawn from `rand`. */
-export function permutation(n: number, rand: () => number): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = p[i] as number;
-    p[i] = p[j] as number;
-    p[j] = t;
-  }
-  return p;
-}
 
 function unwrap(owner: string, b: unknown): tf.Tensor4D {
   const t = b instanceof tf.Tensor ? b : (b as { xs?: unknown })?.xs;

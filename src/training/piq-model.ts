@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierAdapter } from '../classifier/types';
 import type { InterpreterDecoder } from '../decoder/interpreter-decoder';
 import { PiqConfigError, PiqStateError } from '../errors';
-import { tidyObject } from '../internal/validate';
+import { assertLive, describe, optionKeys, optionsObject, shapeStr } from '../internal/checks';
+import { tidyObject } from '../internal/tensor-checks';
 import type { CombinedLoss } from '../losses/registry';
 import type { LossContext } from '../losses/types';
 import type { VectorQuantizer } from '../quantizer/vector-quantizer';
@@ -78,6 +79,7 @@ export class PiqModel {
     target: Target;
     loss: CombinedLoss;
   }) {
+    optionsObject('PiqModel', parts, PIQ_MODEL_KEYS, 'parts');
     this.classifier = parts.classifier;
     this.decoder = parts.decoder;
     this.quantizer = parts.quantizer;
@@ -109,7 +111,7 @@ export class PiqModel {
   }
 
   private check(method: string): void {
-    if (this.disposed) throw new PiqStateError(`PiqModel.${method}: the model was disposed.`);
+    assertLive(this.disposed, 'PiqModel', method, 'model', 'Build a new PiqModel.');
   }
 
   /**
@@ -171,6 +173,15 @@ export class PiqModel {
     return tidyObject(() => this.forwardFrom(x, this.classify(x), training));
   }
 
+  /**
+   * The classifier's decision on the interpretation of a forward pass, `[batch]` int32: where it
+   * equals `fwd.predictedClass` the interpretation is faithful (input fidelity).
+   */
+  interpretationClass(fwd: Pick<PiqForwardResult, 'interpretation'>): tf.Tensor1D {
+    this.check('interpretationClass');
+    return tf.tidy(() => tf.argMax(this.classifier.logits(fwd.interpretation), -1) as tf.Tensor1D);
+  }
+
   /** The {@link LossContext} of a forward pass; `target` is the step's target tensor. */
   lossContext(x: tf.Tensor4D, target: tf.Tensor4D, fwd: PiqForwardResult): LossContext {
     let interpLogits: tf.Tensor2D | undefined;
@@ -200,6 +211,51 @@ export class PiqModel {
     };
   }
 
+  /**
+   * Copies of every weight of the model — decoder (with its adapter) and quantizer — under their
+   * stable names (`decoder/<i>`, `adapter/<i>`, `quantizer/…`): what saves and checkpoints store.
+   * The caller owns the tensors.
+   */
+  getWeights(): Record<string, tf.Tensor> {
+    this.check('getWeights');
+    return { ...this.decoder.getWeights(), ...this.quantizer.getWeights() };
+  }
+
+  /**
+   * Checks, without changing anything, that `weights` hold every weight of this model with its
+   * shape (as {@link PiqModel.getWeights} names them). Throws PiqStateError otherwise.
+   */
+  checkWeights(weights: Record<string, tf.Tensor>, owner = 'PiqModel.checkWeights'): void {
+    this.check('checkWeights');
+    if (typeof weights !== 'object' || weights === null) {
+      throw new PiqStateError(`${owner}: 'weights' must be a record of named tensors from getWeights(), got ${describe(weights)}.`);
+    }
+    const current = this.getWeights();
+    try {
+      for (const [name, t] of Object.entries(current)) {
+        const w = weights[name];
+        if (!w || !tf.util.arraysEqual(w.shape, t.shape)) {
+          throw new PiqStateError(
+            `${owner}: the saved weights must hold weight '${name}' of shape ${shapeStr(t.shape)} for this model, got ${w ? shapeStr(w.shape) : 'none'}. They were written for another model configuration.`,
+          );
+        }
+      }
+    } finally {
+      tf.dispose(Object.values(current));
+    }
+  }
+
+  /**
+   * Restores weights written by {@link PiqModel.getWeights} (other names, such as optimizer state,
+   * are ignored). Everything is checked first ({@link PiqModel.checkWeights}, then each part's own
+   * checks), so a mismatch changes nothing. The caller keeps ownership of `weights`.
+   */
+  setWeights(weights: Record<string, tf.Tensor>, owner = 'PiqModel.setWeights'): void {
+    this.checkWeights(weights, owner);
+    this.decoder.setWeights(weights);
+    this.quantizer.setWeights(weights);
+  }
+
   /** Frees the decoder and quantizer (never the classifier). */
   dispose(): void {
     if (this.disposed) return;
@@ -213,3 +269,5 @@ export class PiqModel {
     return this.disposed;
   }
 }
+
+const PIQ_MODEL_KEYS = optionKeys<ConstructorParameters<typeof PiqModel>[0]>({ classifier: true, decoder: true, quantizer: true, mode: true, target: true, loss: true });

@@ -1,6 +1,7 @@
 import { PiqInputError, PiqStateError } from '../errors';
 import type { CanvasLike, ImageDataLike, RgbaImage } from './types';
-import { booleanOption, finiteOption, optionsObject, rgbaImage } from './validate';
+import { boolean, finiteNumber, optionKeys, optionsObject } from '../internal/checks';
+import { rgbaImage } from './validate';
 
 type ImageDataConstructor = new (data: Uint8ClampedArray, width: number, height: number) => ImageDataLike;
 
@@ -64,14 +65,10 @@ export interface DrawToCanvasOptions {
   y?: number;
 }
 
+const DRAW_TO_CANVAS_KEYS = optionKeys<DrawToCanvasOptions>({ resize: true, x: true, y: true });
+
 /**
  * {@link DrawToCanvasOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_DRAW_TO_CANVAS_OPTIONS, type DrawToCanvasConfig } from 'piq-tfjs/visualize';
- * const config: DrawToCanvasConfig = { ...DEFAULT_DRAW_TO_CANVAS_OPTIONS };
- * ```
  * @category Visualize
  */
 export interface DrawToCanvasConfig {
@@ -85,13 +82,6 @@ export interface DrawToCanvasConfig {
 
 /**
  * Defaults of {@link drawToCanvas}: resize the canvas and draw at its top-left corner.
- *
- * @example
- * ```ts
- * import { DEFAULT_DRAW_TO_CANVAS_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_DRAW_TO_CANVAS_OPTIONS); // { resize: true, x: 0, y: 0 }
- * ```
- * @category Visualize
  */
 export const DEFAULT_DRAW_TO_CANVAS_OPTIONS: Readonly<DrawToCanvasConfig> = Object.freeze({ resize: true, x: 0, y: 0 });
 
@@ -116,11 +106,11 @@ export const DEFAULT_DRAW_TO_CANVAS_OPTIONS: Readonly<DrawToCanvasConfig> = Obje
  */
 export function drawToCanvas(image: RgbaImage, canvas: CanvasLike, options?: DrawToCanvasOptions): void {
   const owner = 'drawToCanvas';
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, DRAW_TO_CANVAS_KEYS);
   const config: DrawToCanvasConfig = {
-    resize: booleanOption(owner, 'resize', o.resize ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.resize),
-    x: finiteOption(owner, 'x', o.x ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.x),
-    y: finiteOption(owner, 'y', o.y ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.y),
+    resize: boolean(owner, 'resize', o.resize ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.resize),
+    x: finiteNumber(owner, 'x', o.x ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.x),
+    y: finiteNumber(owner, 'y', o.y ?? DEFAULT_DRAW_TO_CANVAS_OPTIONS.y),
   };
   if (canvas === null || typeof canvas !== 'object' || typeof (canvas as Partial<CanvasLike>).getContext !== 'function') {
     throw new PiqInputError(`${owner}: 'canvas' must have a getContext method (a canvas or OffscreenCanvas), got ${canvas === null ? 'null' : typeof canvas}.`);

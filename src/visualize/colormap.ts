@@ -1,7 +1,7 @@
 import { PiqConfigError, PiqInputError } from '../errors';
 import { CIVIDIS_HEX, INFERNO_HEX, MAGMA_HEX, VIRIDIS_HEX } from './colormap-data';
 import type { RgbColor } from './types';
-import { describeValue } from './validate';
+import { describe } from '../internal/checks';
 
 /**
  * The names of the built-in colormaps: matplotlib's perceptually uniform `viridis`, `magma`,
@@ -101,7 +101,7 @@ function hexByte(v: number): string {
 function makeColormap(name: string, lut: Uint8Array): Colormap {
   const rgb = (t: number): RgbColor => {
     if (typeof t !== 'number' || Number.isNaN(t)) {
-      throw new PiqInputError(`Colormap.rgb: 't' must be a number in [0, 1], got ${describeValue(t)}.`);
+      throw new PiqInputError(`Colormap.rgb: 't' must be a number in [0, 1], got ${describe(t)}.`);
     }
     const i = 3 * lutIndex(t);
     return { r: lut[i] as number, g: lut[i + 1] as number, b: lut[i + 2] as number };
@@ -137,7 +137,7 @@ function makeColormap(name: string, lut: Uint8Array): Colormap {
 export function colormap(name: ColormapName): Colormap {
   if (typeof name !== 'string' || !(COLORMAP_NAMES as readonly string[]).includes(name)) {
     throw new PiqConfigError(
-      `colormap: 'name' must be one of ${COLORMAP_NAMES.map((n) => `'${n}'`).join(', ')}, got ${describeValue(name)}.`,
+      `colormap: 'name' must be one of ${COLORMAP_NAMES.map((n) => `'${n}'`).join(', ')}, got ${describe(name)}.`,
     );
   }
   return makeColormap(name, new Uint8Array(sharedLut(name)));
@@ -151,7 +151,7 @@ export function resolveLut(owner: string, optionName: string, value: unknown): U
   if (typeof value === 'string') {
     if (!(COLORMAP_NAMES as readonly string[]).includes(value)) {
       throw new PiqConfigError(
-        `${owner}: '${optionName}' must be one of ${COLORMAP_NAMES.map((n) => `'${n}'`).join(', ')} or a Colormap, got ${describeValue(value)}.`,
+        `${owner}: '${optionName}' must be one of ${COLORMAP_NAMES.map((n) => `'${n}'`).join(', ')} or a Colormap, got ${describe(value)}.`,
       );
     }
     return sharedLut(value as ColormapName);
@@ -159,7 +159,7 @@ export function resolveLut(owner: string, optionName: string, value: unknown): U
   const lut = value !== null && typeof value === 'object' ? (value as Partial<Colormap>).lut : undefined;
   if (!(lut instanceof Uint8Array) || lut.length !== SIZE * 3) {
     throw new PiqConfigError(
-      `${owner}: '${optionName}' must be one of ${COLORMAP_NAMES.map((n) => `'${n}'`).join(', ')} or a Colormap with a 768-byte 'lut', got ${describeValue(value)}.`,
+      `${owner}: '${optionName}' must be one of ${COLORMAP_NAMES.map((n) => `'${n}'`).join(', ')} or a Colormap with a 768-byte 'lut', got ${describe(value)}.`,
     );
   }
   return lut;

@@ -1,6 +1,7 @@
 import { PiqInputError } from '../errors';
 import type { RgbaColor, RgbaImage } from './types';
-import { checkPixelCount, describeValue, nonNegativeIntOption, optionsObject, rgbaColor, rgbaImage } from './validate';
+import { describe, nonNegativeInt, optionKeys, optionsObject } from '../internal/checks';
+import { checkPixelCount, rgbaColor, rgbaImage } from './validate';
 
 /**
  * Options of {@link grid}.
@@ -25,14 +26,10 @@ export interface GridOptions {
   background?: { r: number; g: number; b: number; a?: number };
 }
 
+const GRID_KEYS = optionKeys<GridOptions>({ padding: true, background: true });
+
 /**
  * {@link GridOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_GRID_OPTIONS, type GridConfig } from 'piq-tfjs/visualize';
- * const config: GridConfig = { ...DEFAULT_GRID_OPTIONS, padding: 0 };
- * ```
  * @category Visualize
  */
 export interface GridConfig {
@@ -44,13 +41,6 @@ export interface GridConfig {
 
 /**
  * Defaults of {@link grid}: 2 pixels of opaque white padding.
- *
- * @example
- * ```ts
- * import { DEFAULT_GRID_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_GRID_OPTIONS.padding); // 2
- * ```
- * @category Visualize
  */
 export const DEFAULT_GRID_OPTIONS: Readonly<GridConfig> = Object.freeze({
   padding: 2,
@@ -82,7 +72,7 @@ export function grid(images: RgbaImage[][], options?: GridOptions): RgbaImage {
   const owner = 'grid';
   if (!Array.isArray(images) || images.length === 0) {
     throw new PiqInputError(
-      `${owner}: 'images' must be a non-empty array of rows (RgbaImage[][]), got ${describeValue(images)}. Wrap a single row as [row].`,
+      `${owner}: 'images' must be a non-empty array of rows (RgbaImage[][]), got ${describe(images)}. Wrap a single row as [row].`,
     );
   }
   let cellW = 0;
@@ -90,7 +80,7 @@ export function grid(images: RgbaImage[][], options?: GridOptions): RgbaImage {
   let columns = 0;
   images.forEach((row, r) => {
     if (!Array.isArray(row) || row.length === 0) {
-      throw new PiqInputError(`${owner}: 'images[${r}]' must be a non-empty array of RgbaImage, got ${describeValue(row)}.`);
+      throw new PiqInputError(`${owner}: 'images[${r}]' must be a non-empty array of RgbaImage, got ${describe(row)}.`);
     }
     columns = Math.max(columns, row.length);
     row.forEach((img, c) => {
@@ -99,9 +89,9 @@ export function grid(images: RgbaImage[][], options?: GridOptions): RgbaImage {
       cellH = Math.max(cellH, checked.height);
     });
   });
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, GRID_KEYS);
   const config: GridConfig = {
-    padding: nonNegativeIntOption(owner, 'padding', o.padding ?? DEFAULT_GRID_OPTIONS.padding),
+    padding: nonNegativeInt(owner, 'padding', o.padding ?? DEFAULT_GRID_OPTIONS.padding),
     background: rgbaColor(owner, 'background', o.background ?? DEFAULT_GRID_OPTIONS.background),
   };
   const pad = config.padding;

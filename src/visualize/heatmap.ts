@@ -1,7 +1,8 @@
 import { resolveLut, type Colormap, type ColormapName } from './colormap';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { checkPixelCount, dimension, numericArray, optionsObject, unitInterval } from './validate';
+import { optionKeys, optionsObject } from '../internal/checks';
+import { unitInterval, valueGrid } from './validate';
 
 /**
  * Options of {@link heatmap}.
@@ -39,15 +40,10 @@ export interface HeatmapOptions {
   alpha?: number;
 }
 
+const HEATMAP_KEYS = optionKeys<HeatmapOptions>({ colormap: true, min: true, max: true, alpha: true });
+
 /**
  * {@link HeatmapOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_HEATMAP_OPTIONS, type HeatmapConfig } from 'piq-tfjs/visualize';
- * const config: HeatmapConfig = { ...DEFAULT_HEATMAP_OPTIONS, alpha: 0.5 };
- * console.log(config.colormap); // 'viridis'
- * ```
  * @category Visualize
  */
 export interface HeatmapConfig {
@@ -63,13 +59,6 @@ export interface HeatmapConfig {
 
 /**
  * Defaults of {@link heatmap}: viridis, range [0, 1], opaque.
- *
- * @example
- * ```ts
- * import { DEFAULT_HEATMAP_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_HEATMAP_OPTIONS); // { colormap: 'viridis', min: 0, max: 1, alpha: 1 }
- * ```
- * @category Visualize
  */
 export const DEFAULT_HEATMAP_OPTIONS: Readonly<HeatmapConfig> = Object.freeze({
   colormap: 'viridis',
@@ -123,10 +112,7 @@ export function paintLut(
  */
 export function heatmap(values: NumericArray, width: number, height: number, options?: HeatmapOptions): RgbaImage {
   const owner = 'heatmap';
-  const w = dimension(owner, 'width', width);
-  const h = dimension(owner, 'height', height);
-  checkPixelCount(owner, w, h, 'Pass smaller sizes.');
-  const vals = numericArray(owner, 'values', values, w * h, 'width * height');
+  const { width: w, height: h, values: vals } = valueGrid(owner, { name: 'values', value: values }, { name: 'width', value: width }, { name: 'height', value: height }, 'Pass smaller sizes.');
   const config = resolveHeatmapOptions(owner, options);
   const lut = resolveLut(owner, 'colormap', config.colormap);
   const { offset, scale } = resolveRange(owner, { min: 'min', max: 'max' }, vals, config.min, config.max);
@@ -137,7 +123,7 @@ export function heatmap(values: NumericArray, width: number, height: number, opt
 
 /** Fills defaults with ?? and validates the options of heatmap (and of callers that forward them). */
 export function resolveHeatmapOptions(owner: string, options: HeatmapOptions | undefined): HeatmapConfig {
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, HEATMAP_KEYS);
   const colormap = o.colormap ?? DEFAULT_HEATMAP_OPTIONS.colormap;
   resolveLut(owner, 'colormap', colormap);
   return {

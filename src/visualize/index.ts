@@ -8,19 +8,19 @@
  */
 export { COLORMAP_NAMES, colormap } from './colormap';
 export type { Colormap, ColormapName } from './colormap';
-export { DEFAULT_HEATMAP_OPTIONS, heatmap } from './heatmap';
+export { heatmap } from './heatmap';
 export type { HeatmapConfig, HeatmapOptions } from './heatmap';
-export { DEFAULT_TO_RGBA_OPTIONS, toRgba } from './to-rgba';
+export { toRgba } from './to-rgba';
 export type { ToRgbaConfig, ToRgbaOptions } from './to-rgba';
-export { DEFAULT_MASK_OVERLAY_OPTIONS, DEFAULT_OVERLAY_OPTIONS, maskOverlay, overlay } from './overlay';
+export { maskOverlay, overlay } from './overlay';
 export type { MaskOverlayConfig, MaskOverlayOptions, OverlayConfig, OverlayOptions } from './overlay';
-export { DEFAULT_SPECTROGRAM_IMAGE_OPTIONS, SPECTROGRAM_SCALES, spectrogramImage } from './spectrogram-image';
+export { SPECTROGRAM_SCALES, spectrogramImage } from './spectrogram-image';
 export type { SpectrogramImageConfig, SpectrogramImageOptions, SpectrogramScale } from './spectrogram-image';
 export { resizeNearest } from './resize-nearest';
-export { DEFAULT_GRID_OPTIONS, grid } from './grid';
+export { grid } from './grid';
 export type { GridConfig, GridOptions } from './grid';
 export { encodePng } from './png';
-export { DEFAULT_DRAW_TO_CANVAS_OPTIONS, drawToCanvas, toImageData } from './browser';
+export { drawToCanvas, toImageData } from './browser';
 export type { DrawToCanvasConfig, DrawToCanvasOptions } from './browser';
 export type {
   Canvas2DContextLike,

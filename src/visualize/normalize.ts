@@ -1,7 +1,7 @@
 // Value-range handling shared by heatmap, toRgba, maskOverlay and spectrogramImage.
 import { PiqConfigError } from '../errors';
 import type { NumericArray } from './types';
-import { describeValue } from './validate';
+import { describe } from '../internal/checks';
 
 /** A range bound: a number, or 'auto' for the data's own minimum / maximum. */
 export type RangeBound = number | 'auto';
@@ -9,7 +9,7 @@ export type RangeBound = number | 'auto';
 export function rangeBound(owner: string, name: string, value: unknown): RangeBound {
   if (value === 'auto') return value;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new PiqConfigError(`${owner}: '${name}' must be a finite number or 'auto', got ${describeValue(value)}.`);
+    throw new PiqConfigError(`${owner}: '${name}' must be a finite number or 'auto', got ${describe(value)}.`);
   }
   return value;
 }

@@ -4,7 +4,8 @@ import { paintLut } from './heatmap';
 import { rangeBound, resolveRange } from './normalize';
 import { toRgbaFor } from './to-rgba';
 import type { NumericArray, RgbaImage } from './types';
-import { numericArray, optionsObject, rgbaImage, unitInterval } from './validate';
+import { optionKeys, optionsObject } from '../internal/checks';
+import { numericArray, rgbaImage, unitInterval } from './validate';
 
 /**
  * Options of {@link overlay}.
@@ -24,15 +25,10 @@ export interface OverlayOptions {
   alpha?: number;
 }
 
+const OVERLAY_KEYS = optionKeys<OverlayOptions>({ alpha: true });
+
 /**
  * {@link OverlayOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_OVERLAY_OPTIONS, type OverlayConfig } from 'piq-tfjs/visualize';
- * const config: OverlayConfig = { ...DEFAULT_OVERLAY_OPTIONS };
- * console.log(config.alpha); // 0.5
- * ```
  * @category Visualize
  */
 export interface OverlayConfig {
@@ -42,13 +38,6 @@ export interface OverlayConfig {
 
 /**
  * Defaults of {@link overlay}: half-transparent heat layer.
- *
- * @example
- * ```ts
- * import { DEFAULT_OVERLAY_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_OVERLAY_OPTIONS); // { alpha: 0.5 }
- * ```
- * @category Visualize
  */
 export const DEFAULT_OVERLAY_OPTIONS: Readonly<OverlayConfig> = Object.freeze({ alpha: 0.5 });
 
@@ -102,7 +91,7 @@ export function overlay(base: RgbaImage, heat: RgbaImage, options?: OverlayOptio
       `${owner}: 'heat' must have the size of 'base' (${b.width}x${b.height}), got ${h.width}x${h.height}. Resize one of them first (e.g. resizeNearest).`,
     );
   }
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, OVERLAY_KEYS);
   const alpha = unitInterval(owner, 'alpha', o.alpha ?? DEFAULT_OVERLAY_OPTIONS.alpha);
   const data = new Uint8ClampedArray(b.data.length);
   compositeInto(b.data, h.data, alpha, data);
@@ -152,14 +141,10 @@ export interface MaskOverlayOptions {
   imageMax?: number | 'auto';
 }
 
+const MASK_OVERLAY_KEYS = optionKeys<MaskOverlayOptions>({ colormap: true, alpha: true, maskMin: true, maskMax: true, imageMin: true, imageMax: true });
+
 /**
  * {@link MaskOverlayOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_MASK_OVERLAY_OPTIONS, type MaskOverlayConfig } from 'piq-tfjs/visualize';
- * const config: MaskOverlayConfig = { ...DEFAULT_MASK_OVERLAY_OPTIONS, alpha: 0.7 };
- * ```
  * @category Visualize
  */
 export interface MaskOverlayConfig {
@@ -179,13 +164,6 @@ export interface MaskOverlayConfig {
 
 /**
  * Defaults of {@link maskOverlay}: viridis at half opacity, mask and image both in [0, 1].
- *
- * @example
- * ```ts
- * import { DEFAULT_MASK_OVERLAY_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_MASK_OVERLAY_OPTIONS.colormap, DEFAULT_MASK_OVERLAY_OPTIONS.alpha); // viridis 0.5
- * ```
- * @category Visualize
  */
 export const DEFAULT_MASK_OVERLAY_OPTIONS: Readonly<MaskOverlayConfig> = Object.freeze({
   colormap: 'viridis',
@@ -226,7 +204,7 @@ export function maskOverlay(
   options?: MaskOverlayOptions,
 ): RgbaImage {
   const owner = 'maskOverlay';
-  const o = optionsObject(owner, options);
+  const o = optionsObject(owner, options, MASK_OVERLAY_KEYS);
   const config: MaskOverlayConfig = {
     colormap: o.colormap ?? DEFAULT_MASK_OVERLAY_OPTIONS.colormap,
     alpha: unitInterval(owner, 'alpha', o.alpha ?? DEFAULT_MASK_OVERLAY_OPTIONS.alpha),

@@ -1,5 +1,6 @@
 import type { RgbaImage } from './types';
-import { checkPixelCount, positiveIntOption, rgbaImage } from './validate';
+import { positiveInt } from '../internal/checks';
+import { checkPixelCount, rgbaImage } from './validate';
 
 /**
  * Enlarges an image by an integer factor, copying each pixel into a `scale × scale` block
@@ -21,7 +22,7 @@ import { checkPixelCount, positiveIntOption, rgbaImage } from './validate';
 export function resizeNearest(image: RgbaImage, scale: number): RgbaImage {
   const owner = 'resizeNearest';
   const img = rgbaImage(owner, 'image', image);
-  const s = positiveIntOption(owner, 'scale', scale);
+  const s = positiveInt(owner, 'scale', scale);
   const width = img.width * s;
   const height = img.height * s;
   checkPixelCount(owner, width, height, "Use a smaller 'scale'.");

@@ -3,7 +3,8 @@ import { type Colormap, type ColormapName, resolveLut } from './colormap';
 import { paintLut } from './heatmap';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { checkPixelCount, describeValue, dimension, numericArray, oneOfOption, optionsObject, unitInterval } from './validate';
+import { describe, oneOf, optionKeys, optionsObject } from '../internal/checks';
+import { unitInterval, valueGrid } from './validate';
 
 /**
  * How {@link spectrogramImage} transforms values before colour mapping:
@@ -76,14 +77,10 @@ export interface SpectrogramImageOptions {
   alpha?: number;
 }
 
+const SPECTROGRAM_IMAGE_KEYS = optionKeys<SpectrogramImageOptions>({ colormap: true, scale: true, topDb: true, min: true, max: true, alpha: true });
+
 /**
  * {@link SpectrogramImageOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_SPECTROGRAM_IMAGE_OPTIONS, type SpectrogramImageConfig } from 'piq-tfjs/visualize';
- * const config: SpectrogramImageConfig = { ...DEFAULT_SPECTROGRAM_IMAGE_OPTIONS, scale: 'power-db' };
- * ```
  * @category Visualize
  */
 export interface SpectrogramImageConfig {
@@ -103,14 +100,6 @@ export interface SpectrogramImageConfig {
 
 /**
  * Defaults of {@link spectrogramImage}: magma, linear values, automatic range, opaque.
- *
- * @example
- * ```ts
- * import { DEFAULT_SPECTROGRAM_IMAGE_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_SPECTROGRAM_IMAGE_OPTIONS);
- * // { colormap: 'magma', scale: 'linear', topDb: 80, min: 'auto', max: 'auto', alpha: 1 }
- * ```
- * @category Visualize
  */
 export const DEFAULT_SPECTROGRAM_IMAGE_OPTIONS: Readonly<SpectrogramImageConfig> = Object.freeze({
   colormap: 'magma',
@@ -167,21 +156,18 @@ export function spectrogramImage(
   options?: SpectrogramImageOptions,
 ): RgbaImage {
   const owner = 'spectrogramImage';
-  const f = dimension(owner, 'frames', frames);
-  const b = dimension(owner, 'bins', bins);
-  checkPixelCount(owner, f, b, 'Pass fewer frames or bins.');
-  const raw = numericArray(owner, 'values', values, f * b, 'frames * bins');
-  const o = optionsObject(owner, options);
+  const { width: f, height: b, values: raw } = valueGrid(owner, { name: 'values', value: values }, { name: 'frames', value: frames }, { name: 'bins', value: bins }, 'Pass fewer frames or bins.');
+  const o = optionsObject(owner, options, SPECTROGRAM_IMAGE_KEYS);
   const config: SpectrogramImageConfig = {
     colormap: o.colormap ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.colormap,
-    scale: oneOfOption(owner, 'scale', o.scale ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.scale, SPECTROGRAM_SCALES),
+    scale: oneOf(owner, 'scale', o.scale ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.scale, SPECTROGRAM_SCALES),
     topDb: o.topDb ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.topDb,
     min: rangeBound(owner, 'min', o.min ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.min),
     max: rangeBound(owner, 'max', o.max ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.max),
     alpha: unitInterval(owner, 'alpha', o.alpha ?? DEFAULT_SPECTROGRAM_IMAGE_OPTIONS.alpha),
   };
   if (typeof config.topDb !== 'number' || Number.isNaN(config.topDb) || !(config.topDb > 0)) {
-    throw new PiqConfigError(`${owner}: 'topDb' must be a positive number (Infinity to keep all), got ${describeValue(config.topDb)}.`);
+    throw new PiqConfigError(`${owner}: 'topDb' must be a positive number (Infinity to keep all), got ${describe(config.topDb)}.`);
   }
   const lut = resolveLut(owner, 'colormap', config.colormap);
   const vals = config.scale === 'linear' ? raw : toDecibels(raw, config.scale, config.topDb);

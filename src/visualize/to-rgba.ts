@@ -1,7 +1,8 @@
 import { PiqInputError } from '../errors';
 import { rangeBound, resolveRange } from './normalize';
 import type { NumericArray, RgbaImage } from './types';
-import { checkPixelCount, describeValue, dimension, numericArray, optionsObject } from './validate';
+import { describe, optionKeys, optionsObject } from '../internal/checks';
+import { valueGrid } from './validate';
 
 /**
  * Options of {@link toRgba}.
@@ -29,15 +30,10 @@ export interface ToRgbaOptions {
   max?: number | 'auto';
 }
 
+const TO_RGBA_KEYS = optionKeys<ToRgbaOptions>({ min: true, max: true });
+
 /**
  * {@link ToRgbaOptions} with every default filled in.
- *
- * @example
- * ```ts
- * import { DEFAULT_TO_RGBA_OPTIONS, type ToRgbaConfig } from 'piq-tfjs/visualize';
- * const config: ToRgbaConfig = { ...DEFAULT_TO_RGBA_OPTIONS };
- * console.log(config.max); // 1
- * ```
  * @category Visualize
  */
 export interface ToRgbaConfig {
@@ -49,13 +45,6 @@ export interface ToRgbaConfig {
 
 /**
  * Defaults of {@link toRgba}: inputs in [0, 1].
- *
- * @example
- * ```ts
- * import { DEFAULT_TO_RGBA_OPTIONS } from 'piq-tfjs/visualize';
- * console.log(DEFAULT_TO_RGBA_OPTIONS); // { min: 0, max: 1 }
- * ```
- * @category Visualize
  */
 export const DEFAULT_TO_RGBA_OPTIONS: Readonly<ToRgbaConfig> = Object.freeze({ min: 0, max: 1 });
 
@@ -101,14 +90,17 @@ export function toRgbaFor(
   options: ToRgbaOptions | undefined,
   names: { min: string; max: string },
 ): RgbaImage {
-  const w = dimension(owner, 'width', width);
-  const h = dimension(owner, 'height', height);
   if (channels !== 1 && channels !== 3 && channels !== 4) {
-    throw new PiqInputError(`${owner}: 'channels' must be 1, 3 or 4, got ${describeValue(channels)}.`);
+    throw new PiqInputError(`${owner}: 'channels' must be 1, 3 or 4, got ${describe(channels)}.`);
   }
-  checkPixelCount(owner, w, h, 'Pass smaller sizes.');
-  const vals = numericArray(owner, imageName, image, w * h * channels, `width * height * channels`);
-  const o = optionsObject(owner, options);
+  const { width: w, height: h, values: vals } = valueGrid(
+    owner,
+    { name: imageName, value: image, depth: { name: 'channels', value: channels } },
+    { name: 'width', value: width },
+    { name: 'height', value: height },
+    'Pass smaller sizes.',
+  );
+  const o = optionsObject(owner, options, TO_RGBA_KEYS);
   const min = rangeBound(owner, names.min, o.min ?? DEFAULT_TO_RGBA_OPTIONS.min);
   const max = rangeBound(owner, names.max, o.max ?? DEFAULT_TO_RGBA_OPTIONS.max);
   const { offset, scale } = resolveRange(owner, names, vals, min, max);

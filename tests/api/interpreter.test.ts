@@ -137,10 +137,10 @@ describe('Interpreter.fit and interpret', () => {
 
   it('rejects inputs that do not match the classifier', async () => {
     const it = await createInterpreter({ classifier });
-    const single = tf.zeros([8, 8, 1]);
-    let e = await expectThrowsWithoutLeak(() => it.interpret(single));
+    const rows = tf.zeros([8, 8]);
+    let e = await expectThrowsWithoutLeak(() => it.interpret(rows));
     expect(e).toBeInstanceOf(PiqInputError);
-    expect(e.message).toMatch(/'input' must have shape \[batch, 8, 8, 1\] to match the classifier, got \[8, 8, 1\]\. Add a batch dimension/);
+    expect(e.message).toMatch(/'input' must have shape \[batch, 8, 8, 1\] to match the classifier, got \[8, 8\]\./);
     const ints = tf.zeros([2, 8, 8, 1], 'int32');
     e = await expectThrowsWithoutLeak(() => it.interpret(ints));
     expect(e.message).toMatch(/'input' must have dtype float32, got int32/);
@@ -155,7 +155,7 @@ describe('Interpreter.fit and interpret', () => {
     expect(e.message).toMatch(/\[batch, 8, 8, 1\].*got \[4, 9, 8, 1\]/);
     e = await expectThrowsWithoutLeak(() => it.fit([] as tf.Tensor4D[]));
     expect(e.message).toMatch(/at least one batch/);
-    tf.dispose([single, ints, nan, empty, wrong]);
+    tf.dispose([rows, ints, nan, empty, wrong]);
     it.dispose();
     await expect(it.interpret(data.images)).rejects.toBeInstanceOf(PiqStateError);
   });
@@ -189,7 +189,7 @@ describe('Interpreter.fit and interpret', () => {
 
 describe('save and load', () => {
   it('round-trips through an in-memory handler with identical outputs and no leaks', async () => {
-    const it = await createInterpreter({ classifier, quantizer: { sharedCodes: 2 } as never });
+    const it = await createInterpreter({ classifier, quantizer: { layout: { sharedCodes: 2 } } });
     await it.fit(data.images, { epochs: 1, batchSize: 32 });
     const h = memoryHandler();
     await expectNoTensorLeak(() => it.save(h));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RESAMPLE_OPTIONS, resample } from '../../src/audio';
+import { resample } from '../../src/audio';
+import { DEFAULT_RESAMPLE_OPTIONS } from '../../src/audio/resample';
 import { PiqConfigError, PiqInputError } from '../../src/errors';
 import { expectNoTensorLeak, expectThrowsWithoutLeak } from '../helpers';
 

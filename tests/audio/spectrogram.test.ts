@@ -1,15 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_SPECTROGRAM_OPTIONS,
-  ESC50_SPECTROGRAM_PRESET,
-  resolveSpectrogramOptions,
-  spectrogram,
-  spectrogramShape,
-  toSpectrogramImage,
-  type SpectrogramMethod,
-  type SpectrogramOptions,
-} from '../../src/audio';
+import { addChannelAxis, ESC50_SPECTROGRAM_PRESET, spectrogram, spectrogramShape, type SpectrogramMethod, type SpectrogramOptions } from '../../src/audio';
+import { DEFAULT_SPECTROGRAM_OPTIONS, resolveSpectrogramOptions } from '../../src/audio/spectrogram-config';
 import { PiqConfigError, PiqInputError } from '../../src/errors';
 import { expectClose, expectNoTensorLeak, expectThrowsWithoutLeak, loadWasm, withBackend } from '../helpers';
 import { angleDiff, randomSignal, refStft, type RefStftSettings, type RefWindow } from './reference';
@@ -223,11 +215,11 @@ describe('spectrogram', () => {
   });
 });
 
-describe('toSpectrogramImage', () => {
+describe('addChannelAxis', () => {
   it('adds a trailing channel axis without touching the input', async () => {
     const s = tf.ones([2, 5, 9]) as tf.Tensor3D;
     await expectNoTensorLeak(() => {
-      const img = toSpectrogramImage(s);
+      const img = addChannelAxis(s);
       expect(img.shape).toEqual([2, 5, 9, 1]);
       img.dispose();
     });
@@ -237,7 +229,7 @@ describe('toSpectrogramImage', () => {
 
   it('throws PiqInputError naming the argument for a tensor that is not rank 3', async () => {
     const bad = tf.ones([5, 9]);
-    const err = await expectThrowsWithoutLeak(() => toSpectrogramImage(bad as unknown as tf.Tensor3D));
+    const err = await expectThrowsWithoutLeak(() => addChannelAxis(bad as unknown as tf.Tensor3D));
     expect(err).toBeInstanceOf(PiqInputError);
     expect(err.message).toContain("'spectrogramTensor'");
     bad.dispose();

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeWav, downmixToMono, encodeWav, DEFAULT_ENCODE_WAV_OPTIONS } from '../../src/audio';
+import { decodeWav, downmixToMono, encodeWav } from '../../src/audio';
+import { DEFAULT_ENCODE_WAV_OPTIONS } from '../../src/audio/wav';
 import { PiqConfigError, PiqInputError } from '../../src/errors';
 import { expectNoTensorLeak, expectThrowsWithoutLeak } from '../helpers';
 import { randomSignal } from './reference';

@@ -47,7 +47,7 @@ describe.each(table)('attribution method contract: %s', (name, make) => {
     const method = make();
     expect(method.name).toBe(name);
     const x = tf.randomNormal([5, H, WIDTH, C], 0, 1, 'float32', 11);
-    const masks = await expectNoTensorLeak(() => method.explain(x, { batchSize: 2 }), 1);
+    const masks = await expectNoTensorLeak(() => method.explainTensors(x, { batchSize: 2 }), 1);
     expect(masks.shape).toEqual([5, H, WIDTH]);
     expect(masks.dtype).toBe('float32');
     const v = masks.dataSync();
@@ -68,8 +68,8 @@ describe.each(table)('attribution method contract: %s', (name, make) => {
     const method = make();
     const x = tf.randomNormal([5, H, WIDTH, C], 0, 1, 'float32', 12);
     const predicted = tf.tidy(() => Array.from(tf.argMax(adapter().logits(x), 1).dataSync()));
-    const a = await method.explain(x, { batchSize: 2 });
-    const b = await method.explain(x, { batchSize: 5, target: predicted });
+    const a = await method.explainTensors(x, { batchSize: 2 });
+    const b = await method.explainTensors(x, { batchSize: 5, target: predicted });
     expectClose(a, b.dataSync(), 1e-5);
     tf.dispose([x, a, b]);
   });
@@ -79,7 +79,7 @@ describe.each(table)('attribution method contract: %s', (name, make) => {
     const onBackend = (backend: 'cpu' | 'wasm') =>
       withBackend(backend, async () => {
         const x = tf.tensor4d(xs, [2, H, WIDTH, C]);
-        const masks = await make().explain(x);
+        const masks = await make().explainTensors(x);
         const out = Array.from(masks.dataSync());
         tf.dispose([x, masks]);
         return out;

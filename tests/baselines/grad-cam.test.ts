@@ -34,10 +34,10 @@ describe('GradCam', () => {
     const x = tf.tensor4d([1, 2, -1, 0.5], [1, 2, 2, 1]);
     const method = new GradCam(twoChannelAdapter());
     // logits = [2·0.625 − 1.5625, 1.5625]: class 1 predicted. cam_1 = 0.25·x² = [.25, 1, .25, .0625].
-    const predicted = await expectNoTensorLeak(() => method.explain(x), 1);
+    const predicted = await expectNoTensorLeak(() => method.explainTensors(x), 1);
     expectClose(predicted, [(0.25 - 0.0625) / 0.9375, 1, (0.25 - 0.0625) / 0.9375, 0], 1e-5);
     // cam_0 = ReLU(0.5·x − 0.25·x²) = [0.25, 0, 0, 0.1875] -> [1, 0, 0, 0.75].
-    const class0 = await method.explain(x, { target: [0] });
+    const class0 = await method.explainTensors(x, { target: [0] });
     expectClose(class0, [1, 0, 0, 0.75], 1e-5);
     tf.dispose([x, predicted, class0]);
   });
@@ -59,7 +59,7 @@ describe('GradCam', () => {
     };
     // Left half 0, right half 4 -> A = [[0, 4], [0, 4]]; each row upsamples to [0, 1, 3, 4].
     const x = tf.tensor4d([0, 0, 4, 4, 0, 0, 4, 4, 0, 0, 4, 4, 0, 0, 4, 4], [1, 4, 4, 1]);
-    const masks = await new GradCam(adapter).explain(x);
+    const masks = await new GradCam(adapter).explainTensors(x);
     expect(masks.shape).toEqual([1, 4, 4]);
     expectClose(masks, Array.from({ length: 4 }, () => [0, 0.25, 0.75, 1]).flat(), 1e-5);
     tf.dispose([x, masks]);

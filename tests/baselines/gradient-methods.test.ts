@@ -20,7 +20,7 @@ describe('Saliency', () => {
   it('equals |W_target| min-max normalised on a linear classifier, for the predicted class by default', async () => {
     const x = inputs();
     const masks = await expectNoTensorLeak(async () => {
-      const m = await new Saliency(linear2x2).explain(x);
+      const m = await new Saliency(linear2x2).explainTensors(x);
       return m;
     }, 1);
     expect(masks.shape).toEqual([3, 2, 2]);
@@ -32,7 +32,7 @@ describe('Saliency', () => {
 
   it('explains the given target and works through a ClassifierAdapter', async () => {
     const x = inputs();
-    const masks = await new Saliency(linearAdapter()).explain(x, { target: [1, 1, 0], batchSize: 2 });
+    const masks = await new Saliency(linearAdapter()).explainTensors(x, { target: [1, 1, 0], batchSize: 2 });
     expectClose(masks, [...absW(1), ...absW(1), ...absW(0)], 1e-6);
     tf.dispose([x, masks]);
   });
@@ -42,7 +42,7 @@ describe('Saliency', () => {
     const w = tf.tensor4d([1, 0, 0, 0, 0, 2, 0, 0], [1, 2, 2, 2]);
     const classifier = (x: tf.Tensor) => tf.reshape(tf.sum(tf.mul(x, w), [1, 2, 3]), [-1, 1]);
     const x = tf.ones([1, 2, 2, 2]);
-    const masks = await new Saliency(classifier).explain(x);
+    const masks = await new Saliency(classifier).explainTensors(x);
     expectClose(masks, [0.5, 0, 1, 0]);
     tf.dispose([w, x, masks]);
   });
@@ -51,8 +51,8 @@ describe('Saliency', () => {
 describe('SmoothGrad', () => {
   it('equals saliency on a linear classifier (its gradient ignores the noise)', async () => {
     const x = inputs();
-    const smooth = await expectNoTensorLeak(() => new SmoothGrad(linear2x2, { samples: 4, noiseLevel: 0.5 }).explain(x), 1);
-    const plain = await new Saliency(linear2x2).explain(x);
+    const smooth = await expectNoTensorLeak(() => new SmoothGrad(linear2x2, { samples: 4, noiseLevel: 0.5 }).explainTensors(x), 1);
+    const plain = await new Saliency(linear2x2).explainTensors(x);
     expectClose(smooth, plain.dataSync(), 1e-6);
     tf.dispose([x, smooth, plain]);
   });
@@ -61,14 +61,14 @@ describe('SmoothGrad', () => {
     // logit = Σ x², gradient 2x: noise changes it, so the result depends on the seed.
     const square = (x: tf.Tensor) => tf.reshape(tf.sum(tf.square(x), [1, 2, 3]), [-1, 1]);
     const x = inputs();
-    const a = await new SmoothGrad(square, { samples: 3, seed: 7 }).explain(x, { batchSize: 1 });
-    const b = await new SmoothGrad(square, { samples: 3, seed: 7 }).explain(x, { batchSize: 3 });
-    const c = await new SmoothGrad(square, { samples: 3, seed: 8 }).explain(x);
+    const a = await new SmoothGrad(square, { samples: 3, seed: 7 }).explainTensors(x, { batchSize: 1 });
+    const b = await new SmoothGrad(square, { samples: 3, seed: 7 }).explainTensors(x, { batchSize: 3 });
+    const c = await new SmoothGrad(square, { samples: 3, seed: 8 }).explainTensors(x);
     expectClose(a, b.dataSync(), 1e-6);
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(a, c))).dataSync()[0] as number);
     expect(diff).toBeGreaterThan(1e-4);
     // With no noise it is exactly the saliency map |2x|, normalised.
-    const exact = await new SmoothGrad(square, { noiseLevel: 0, samples: 2 }).explain(x);
+    const exact = await new SmoothGrad(square, { noiseLevel: 0, samples: 2 }).explainTensors(x);
     expectClose(exact, XS.flatMap((xi) => minMax(xi.map((v) => Math.abs(2 * v)))), 1e-6);
     tf.dispose([x, a, b, c, exact]);
   });
@@ -119,7 +119,7 @@ describe('Integrated Gradients', () => {
 
   it('explain returns |Σ_channels attribution| min-max normalised', async () => {
     const x = inputs();
-    const masks = await expectNoTensorLeak(() => new IntegratedGradients(linear2x2, { steps: 2 }).explain(x), 1);
+    const masks = await expectNoTensorLeak(() => new IntegratedGradients(linear2x2, { steps: 2 }).explainTensors(x), 1);
     const classes = [0, 0, 1];
     expectClose(masks, XS.flatMap((xi, i) => minMax(xi.map((v, j) => Math.abs(v * (W[classes[i] as number] as number[])[j]!)))), 1e-5);
     tf.dispose([x, masks]);

@@ -10,7 +10,7 @@ const onePixel = (x: tf.Tensor) => tf.mul(tf.reshape(tf.slice(x, [0, 1, 0, 0], [
 describe('Occlusion', () => {
   it('highlights exactly the pixel a model looks at with a 1x1 window', async () => {
     const x = tf.ones([2, 3, 3, 1]);
-    const masks = await expectNoTensorLeak(() => new Occlusion(onePixel, { window: 1 }).explain(x), 1);
+    const masks = await expectNoTensorLeak(() => new Occlusion(onePixel, { window: 1 }).explainTensors(x), 1);
     expectClose(masks, [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
     tf.dispose([x, masks]);
   });
@@ -22,7 +22,7 @@ describe('Occlusion', () => {
     const x = tf.ones([1, 3, 3, 1]);
     const method = new Occlusion(onePixel, { window: 2, stride: 1 });
     for (const batchSize of [1, 3, 32]) {
-      const masks = await method.explain(x, { batchSize });
+      const masks = await method.explainTensors(x, { batchSize });
       expectClose(masks, expected, 1e-6);
       masks.dispose();
     }
@@ -32,7 +32,7 @@ describe('Occlusion', () => {
   it('writes fillValue into the window and ignores increases of the logit', async () => {
     const x = tf.ones([1, 3, 3, 1]);
     // Filling with 3 raises the logit: no evidence anywhere, so the mask is all zeros.
-    const masks = await new Occlusion(onePixel, { window: 1, fillValue: 3 }).explain(x);
+    const masks = await new Occlusion(onePixel, { window: 1, fillValue: 3 }).explainTensors(x);
     expectClose(masks, new Array(9).fill(0));
     tf.dispose([x, masks]);
   });
@@ -42,7 +42,7 @@ describe('Occlusion', () => {
     // Only the window at 3 covers pixel 4; pixel 3 averages it with the window at 2 (drop 0).
     const lastPixel = (x: tf.Tensor) => tf.reshape(tf.slice(x, [0, 0, 4], [-1, 1, 1]), [-1, 1]);
     const x = tf.ones([1, 1, 5]);
-    const masks = await new Occlusion(lastPixel, { window: 2, stride: 2 }).explain(x);
+    const masks = await new Occlusion(lastPixel, { window: 2, stride: 2 }).explainTensors(x);
     expectClose(masks, [0, 0, 0, 0.5, 1]);
     tf.dispose([x, masks]);
   });

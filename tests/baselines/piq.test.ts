@@ -3,8 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInterpreter, type Interpreter } from '../../src/api/interpreter';
-import { PiqAttribution, piqAttribution } from '../../src/baselines/piq';
+import { createInterpreter } from '../../src/api/create-interpreter';
+import type { Interpreter } from '../../src/api/interpreter';
+import { PiqAttribution, piqAttribution } from '../../src/api/piq-attribution';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../../src/errors';
 import { evaluateInterpretations } from '../../src/metrics/evaluate';
 import { squaresDataset, trainedTinyClassifier } from '../fixtures/synthetic';
@@ -33,7 +34,7 @@ describe('PiqAttribution', () => {
   it("returns the interpreter's masks [batch, height, width] in [0, 1], chunked and leak-free", async () => {
     const method = new PiqAttribution(interpreter);
     expect(method.name).toBe('piq');
-    const masks = await expectNoTensorLeak(() => method.explain(images, { batchSize: 2 }), 1);
+    const masks = await expectNoTensorLeak(() => method.explainTensors(images, { batchSize: 2 }), 1);
     expect(masks.shape).toEqual([5, 8, 8]);
     expect(masks.dtype).toBe('float32');
     const values = masks.dataSync();
@@ -51,10 +52,10 @@ describe('PiqAttribution', () => {
     const method = piqAttribution(interpreter);
     expect(method).toBeInstanceOf(PiqAttribution);
     const reference = await interpreter.interpret(images);
-    const whole = await method.explain(images, { batchSize: 5 });
+    const whole = await method.explainTensors(images, { batchSize: 5 });
     const flat = tf.reshape(images, [5, 8, 8]);
-    const rank3 = await expectNoTensorLeak(() => method.explain(flat, { batchSize: 3 }), 1);
-    const targeted = await method.explain(images, { target: Array.from(reference.predictedClass), batchSize: 4 });
+    const rank3 = await expectNoTensorLeak(() => method.explainTensors(flat, { batchSize: 3 }), 1);
+    const targeted = await method.explainTensors(images, { target: Array.from(reference.predictedClass), batchSize: 4 });
     for (const m of [whole, rank3, targeted]) expectClose(m, reference.mask, 1e-6);
     expect(flat.isDisposed).toBe(false);
     tf.dispose([whole, flat, rank3, targeted]);
@@ -63,7 +64,7 @@ describe('PiqAttribution', () => {
   it('min-max normalises each example when normalize is true', async () => {
     const method = new PiqAttribution(interpreter, { normalize: true });
     expect(method.config).toEqual({ normalize: true });
-    const masks = await method.explain(images);
+    const masks = await method.explainTensors(images);
     const raw = (await interpreter.interpret(images)).mask;
     // Independent per-example min-max in plain JS.
     const expected = new Float32Array(raw.length);
@@ -78,7 +79,7 @@ describe('PiqAttribution', () => {
   });
 
   it('feeds evaluateInterpretations like any other attribution method', async () => {
-    const masks = await piqAttribution(interpreter).explain(images);
+    const masks = await piqAttribution(interpreter).explainTensors(images);
     const report = await evaluateInterpretations(interpreter.classifier, images, masks, { metrics: ['sparseness', 'averageDrop'] });
     expect(report.count).toBe(5);
     expect(report.metrics.sparseness?.values.length).toBe(5);

@@ -56,11 +56,25 @@ describe('browser bundle', () => {
     expect(r.code).not.toMatch(/from\s*["']node:|require\(["']node:/);
   });
 
+  it('bundles the audio entry point for the browser without any Node built-in', async () => {
+    const r = await bundleForBrowser('src/audio/index.ts');
+    expect(r.errors).toEqual([]);
+    expect(r.nodeImports).toEqual([]);
+    expect(r.inputs.some((p) => p.includes('src/node/'))).toBe(false);
+    expect(r.code).not.toMatch(/from\s*["']node:|require\(["']node:/);
+  });
+
   it('bundles the visualize entry point for the browser without any Node built-in', async () => {
     const r = await bundleForBrowser('src/visualize/index.ts');
     expect(r.errors).toEqual([]);
     expect(r.nodeImports).toEqual([]);
     expect(r.code).not.toMatch(/from\s*["']node:|require\(["']node:/);
+  });
+
+  it("reports the Node built-ins of the main entry's Node flavour (the `node` export condition), which browsers never get", async () => {
+    const r = await bundleForBrowser('src/node/root.ts');
+    expect(r.errors.length).toBeGreaterThan(0);
+    expect(r.errors.join('\n')).toMatch(/node:|built into node/i);
   });
 
   it('reports the Node built-ins of the node subpath, so the check is not vacuous', async () => {

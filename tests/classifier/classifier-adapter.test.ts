@@ -2,12 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  isClassifierAdapter,
   toClassifierAdapter,
   type ClassifierAdapterOptions,
   type GraphModelLike,
 } from '../../src/classifier/classifier-adapter';
-import type { ClassifierAdapter, ClassifierOutputs } from '../../src/classifier/types';
+import { isClassifierAdapter, type ClassifierAdapter, type ClassifierOutputs } from '../../src/classifier/types';
 import { PiqConfigError, PiqInputError } from '../../src/errors';
 import { expectClose, expectNoTensorLeak, expectThrowsWithoutLeak } from '../helpers';
 import { tinyClassifier } from '../fixtures/synthetic';
@@ -583,7 +582,7 @@ describe('toClassifierAdapter errors', () => {
     expect(e3.message).not.toContain('Add a batch dimension');
     const e4 = await expectThrowsWithoutLeak(() => adapter.run([1, 2, 3] as unknown as tf.Tensor));
     expect(e4).toBeInstanceOf(PiqInputError);
-    expect(e4.message).toMatch(/'input' must be a tf\.Tensor, got an array of length 3/);
+    expect(e4.message).toMatch(/'input' must be a tf\.Tensor of shape \[batch, 8, 8, 1\], got an array of length 3/);
     tf.dispose([unbatched, wrongSize, wrongChannels]);
     // The same check guards function classifiers.
     const fnAdapter = toClassifierAdapter((x) => ({ features: x, logits: tf.reshape(x, [-1, 4]) }), { inputShape: [2, 2, 1] });

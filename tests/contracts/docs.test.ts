@@ -3,7 +3,7 @@
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
-const ENTRIES = ['src/index.ts', 'src/visualize/index.ts', 'src/node/index.ts'];
+const ENTRIES = ['src/index.ts', 'src/audio/index.ts', 'src/visualize/index.ts', 'src/node/index.ts'];
 
 function exportedDeclarations(entry: string): Array<{ name: string; decl: ts.Declaration }> {
   const program = ts.createProgram([entry], { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, target: ts.ScriptTarget.ES2020, types: [] });

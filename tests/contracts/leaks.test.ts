@@ -15,25 +15,22 @@ import {
   energyMask,
   evaluateInterpretations,
   integratedGradients,
-  interpretationToWaveform,
   InterpreterDecoder,
-  invertSpectrogram,
   loadInterpreter,
   maskIoU,
   Occlusion,
   Saliency,
   selectRows,
   SmoothGrad,
-  spectrogram,
   squaredDistances,
   stopGradient,
   straightThrough,
   toClassifierAdapter,
-  toSpectrogramImage,
   Trainer,
   VectorQuantizer,
   type Interpreter,
 } from '../../src';
+import { addChannelAxis, interpretationToWaveform, invertSpectrogram, spectrogram } from '../../src/audio';
 import { expectNoTensorLeak } from '../helpers';
 import { memoryHandler } from '../fixtures/memory-handler';
 
@@ -149,15 +146,15 @@ describe('public calls leave no tensors behind (success paths)', () => {
       await evaluateInterpretations(logits, x, masks, { metrics: ['averageIncrease', 'averageDrop', 'averageGain', 'faithfulness', 'inputFidelity', 'sparseness', 'complexity'] });
     }],
     ['baselines', async () => [
-      await new Saliency(logits).explain(x),
-      await new SmoothGrad(logits, { samples: 2 }).explain(x),
+      await new Saliency(logits).explainTensors(x),
+      await new SmoothGrad(logits, { samples: 2 }).explainTensors(x),
       await integratedGradients(logits, x, { steps: 3 }),
-      await new Occlusion(logits, { window: 2 }).explain(x),
-      await createAttributionMethod('saliency', logits).explain(x),
+      await new Occlusion(logits, { window: 2 }).explainTensors(x),
+      await createAttributionMethod('saliency', logits).explainTensors(x),
     ]],
     ['audio', () => {
       const s = spectrogram(new Float32Array(4096).map((_, i) => Math.sin(i / 5)), { nFFT: 256, hop: 64 });
-      const img = toSpectrogramImage(s.magnitude);
+      const img = addChannelAxis(s.magnitude);
       const linear = tf.exp(s.magnitude);
       const wave = invertSpectrogram(linear, s.phase, { ...s.config, length: s.numSamples });
       const mask = tf.onesLike(s.magnitude);

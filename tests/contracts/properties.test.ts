@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { averageDrop, averageGain, averageIncrease, complexity, faithfulness, inputFidelity, sparseness, VectorQuantizer } from '../../src';
-import { mulberry32 } from '../../src/training/data';
+import { mulberry32 } from '../../src/internal/random';
 
 const RUNS = 25;
 

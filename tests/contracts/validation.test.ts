@@ -20,10 +20,7 @@ import {
   createInterpreter,
   createLoss,
   createTarget,
-  decodeWav,
   deletionCurve,
-  downmixToMono,
-  encodeWav,
   energyMask,
   evaluateInterpretations,
   faithfulness,
@@ -32,9 +29,7 @@ import {
   insertionCurve,
   IntegratedGradients,
   integratedGradients,
-  interpretationToWaveform,
   InterpreterDecoder,
-  invertSpectrogram,
   lmacLoss,
   loadInterpreter,
   lossesFromSpec,
@@ -49,22 +44,19 @@ import {
   reconstructionLoss,
   registerLoss,
   registerTarget,
-  resample,
   Saliency,
   selectRows,
   SmoothGrad,
   sparseness,
-  spectrogram,
-  spectrogramShape,
   squaredDistances,
   stopGradient,
   straightThrough,
   toClassifierAdapter,
-  toSpectrogramImage,
   Trainer,
   VectorQuantizer,
   type Interpreter,
 } from '../../src';
+import { addChannelAxis, decodeWav, downmixToMono, encodeWav, interpretationToWaveform, invertSpectrogram, resample, spectrogram, spectrogramShape } from '../../src/audio';
 import { fileSystem } from '../../src/node';
 import { expectThrowsWithoutLeak } from '../helpers';
 import { memoryHandler } from '../fixtures/memory-handler';
@@ -364,7 +356,9 @@ table('loadInterpreter', () => [
 ]);
 
 table('Interpreter.interpret', () => [
-  { bad: 'a missing batch dimension', call: using(() => [tf.zeros([8, 8, 1])], (x) => F.interpreter.interpret(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'a single row of pixels values', call: using(() => [tf.zeros([8, 8])], (x) => F.interpreter.interpret(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'pixels of the wrong size', call: () => F.interpreter.interpret({ width: 4, height: 4, data: new Uint8Array(64) }), error: PiqInputError, arg: 'input' },
+  { bad: 'an inputRange of [1, 0]', call: () => F.interpreter.interpret(F.images, { inputRange: [1, 0] }), error: PiqConfigError, arg: 'inputRange' },
   { bad: 'int32 input', call: using(() => [tf.zeros([1, 8, 8, 1], 'int32')], (x) => F.interpreter.interpret(x!)), error: PiqInputError, arg: 'input' },
   { bad: 'an empty batch', call: using(() => [tf.zeros([0, 8, 8, 1])], (x) => F.interpreter.interpret(x!)), error: PiqInputError, arg: 'input' },
   { bad: 'NaN input', call: using(() => [tf.fill([1, 8, 8, 1], Number.NaN)], (x) => F.interpreter.interpret(x!)), error: PiqInputError, arg: 'input' },
@@ -373,8 +367,17 @@ table('Interpreter.interpret', () => [
   { bad: 'an array as input', call: () => F.interpreter.interpret([1, 2] as never), error: PiqInputError, arg: 'input' },
 ]);
 
+table('Interpreter.interpretTensors', () => [
+  { bad: 'a row of values', call: using(() => [tf.zeros([8, 8])], (x) => F.interpreter.interpretTensors(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'int32 input', call: using(() => [tf.zeros([1, 8, 8, 1], 'int32')], (x) => F.interpreter.interpretTensors(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'NaN input', call: using(() => [tf.fill([1, 8, 8, 1], Number.NaN)], (x) => F.interpreter.interpretTensors(x!)), error: PiqInputError, arg: 'input' },
+  { bad: 'a batchSize of 0', call: () => F.interpreter.interpretTensors(F.images, { batchSize: 0 }), error: PiqConfigError, arg: 'batchSize' },
+  { bad: 'an inputRange of one number', call: () => F.interpreter.interpretTensors(F.images, { inputRange: [1] as never }), error: PiqConfigError, arg: 'inputRange' },
+]);
+
 table('Interpreter', () => [
   { bad: 'interpret after dispose', call: () => F.dead.interpret(F.images), error: PiqStateError, arg: '', owner: 'Interpreter.interpret', state: true },
+  { bad: 'interpretTensors after dispose', call: () => F.dead.interpretTensors(F.images), error: PiqStateError, arg: '', owner: 'Interpreter.interpretTensors', state: true },
   { bad: 'save after dispose', call: () => F.dead.save(memoryHandler()), error: PiqStateError, arg: '', owner: 'Interpreter.save', state: true },
   { bad: 'fit after dispose', call: () => F.dead.fit(F.images), error: PiqStateError, arg: '', owner: 'Interpreter.fit', state: true },
   { bad: 'a number as save destination', call: () => F.interpreter.save(3 as never), error: PiqConfigError, arg: 'destination', owner: 'Interpreter.save' },
@@ -416,8 +419,8 @@ table('evaluateInterpretations', () => [
 // ---- baselines ----------------------------------------------------------------------------------
 table('Saliency', () => [
   { bad: 'a classifier that is not a function', call: () => new Saliency({} as never), error: PiqConfigError, arg: 'classifier' },
-  { bad: 'a NaN input in explain', call: using(() => [tf.fill([1, 4, 4, 1], Number.NaN)], (x) => new Saliency(F.logits).explain(x!)), error: PiqInputError, arg: 'inputs', owner: 'Saliency.explain' },
-  { bad: 'a target out of range in explain', call: () => new Saliency(F.logits).explain(F.x, { target: [0, 5] }), error: PiqInputError, arg: 'target', owner: 'Saliency.explain' },
+  { bad: 'a NaN input in explain', call: using(() => [tf.fill([1, 4, 4, 1], Number.NaN)], (x) => new Saliency(F.logits).explainTensors(x!)), error: PiqInputError, arg: 'inputs', owner: 'Saliency.explain' },
+  { bad: 'a target out of range in explain', call: () => new Saliency(F.logits).explainTensors(F.x, { target: [0, 5] }), error: PiqInputError, arg: 'target', owner: 'Saliency.explain' },
 ]);
 table('SmoothGrad', () => [
   { bad: 'zero samples', call: () => new SmoothGrad(F.logits, { samples: 0 }), error: PiqConfigError, arg: 'samples' },
@@ -445,7 +448,7 @@ table('spectrogram', () => [
   { bad: 'a rank-3 tensor waveform', call: using(() => [tf.zeros([1, 1, 2048])], (w) => spectrogram(w as never)), error: PiqInputError, arg: 'waveform' },
 ]);
 table('spectrogramShape', () => [{ bad: 'a negative sample count', call: () => spectrogramShape(-5), error: PiqConfigError, arg: 'numSamples' }]);
-table('toSpectrogramImage', () => [{ bad: 'a rank-2 tensor', call: using(() => [tf.zeros([3, 4])], (t) => toSpectrogramImage(t as tf.Tensor3D)), error: PiqInputError, arg: 'spectrogramTensor' }]);
+table('addChannelAxis', () => [{ bad: 'a rank-2 tensor', call: using(() => [tf.zeros([3, 4])], (t) => addChannelAxis(t as tf.Tensor3D)), error: PiqInputError, arg: 'spectrogramTensor' }]);
 table('invertSpectrogram', () => [
   { bad: 'phase of another shape', call: using(() => [tf.zeros([1, 5, 513]), tf.zeros([1, 5, 512])], (m, p) => invertSpectrogram(m!, p!)), error: PiqInputError, arg: 'phase' },
   { bad: 'a negative length', call: using(() => [tf.zeros([1, 5, 513]), tf.zeros([1, 5, 513])], (m, p) => invertSpectrogram(m!, p!, { length: -1 })), error: PiqConfigError, arg: 'length' },

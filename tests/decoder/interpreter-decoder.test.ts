@@ -3,11 +3,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_INTERPRETER_DECODER,
-  InterpreterDecoder,
   resolveInterpreterDecoderConfig,
   upsamplingPlan,
   type InterpreterDecoderOptions,
-} from '../../src/decoder/interpreter-decoder';
+} from '../../src/decoder/decoder-config';
+import { InterpreterDecoder } from '../../src/decoder/interpreter-decoder';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../../src/errors';
 import { expectClose, expectNoTensorLeak, expectThrowsWithoutLeak } from '../helpers';
 

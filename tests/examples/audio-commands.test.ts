@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeWav, type LossContext } from 'piq-tfjs';
+import { type LossContext } from 'piq-tfjs';
+import { encodeWav } from 'piq-tfjs/audio';
 import { gainForSnr, mixAtSnr, signalPower } from '../../examples/audio-digits/dataset';
 import {
   COMMAND_WORDS,

@@ -3,7 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInterpreter, loadInterpreter, type Interpreter } from '../../src/api/interpreter';
+import { createInterpreter } from '../../src/api/create-interpreter';
+import type { Interpreter } from '../../src/api/interpreter';
+import { loadInterpreter } from '../../src/api/load-interpreter';
 import { codebookLoss, commitmentLoss, reconstructionLoss } from '../../src/losses/builtin';
 import { createLoss, registerLoss } from '../../src/losses/registry';
 import type { Loss, LossContext } from '../../src/losses/types';

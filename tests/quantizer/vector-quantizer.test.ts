@@ -3,12 +3,12 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PiqConfigError, PiqInputError, PiqStateError } from '../../src/errors';
 import { CodebookLayout } from '../../src/quantizer/codebook-layout';
+import { VectorQuantizer } from '../../src/quantizer/vector-quantizer';
 import {
   DEFAULT_QUANTIZE_OPTIONS,
   DEFAULT_VECTOR_QUANTIZER_OPTIONS,
-  VectorQuantizer,
   type VectorQuantizerOptions,
-} from '../../src/quantizer/vector-quantizer';
+} from '../../src/quantizer/vector-quantizer-options';
 import { expectClose, expectNoTensorLeak, expectThrowsWithoutLeak, withBackend } from '../helpers';
 
 const live: VectorQuantizer[] = [];

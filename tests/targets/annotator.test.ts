@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { decode } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createInterpreter } from '../../src/api/interpreter';
+import { createInterpreter } from '../../src/api/create-interpreter';
 import { PiqConfigError, PiqInputError } from '../../src/errors';
 import { annotatorTarget, DEFAULT_ANNOTATOR_TARGET_OPTIONS, type Annotator, type AnnotatorTargetOptions } from '../../src/targets/annotator';
 import { squaresDataset, trainedTinyClassifier } from '../fixtures/synthetic';

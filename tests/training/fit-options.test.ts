@@ -50,14 +50,14 @@ describe('Trainer.fit options', () => {
     const h = await it.fit(images, { epochs: 2, batchSize: 16, validationData: images });
     for (const e of h.epochs) {
       expect(Object.keys(e.validation?.loss ?? {})).toEqual(expect.arrayContaining(['total', 'reconstruction', 'codebook', 'commitment']));
-      expect(e.validation?.FidIn).toBeGreaterThanOrEqual(0);
-      expect(e.validation?.FidIn).toBeLessThanOrEqual(1);
+      expect(e.validation?.inputFidelity).toBeGreaterThanOrEqual(0);
+      expect(e.validation?.inputFidelity).toBeLessThanOrEqual(1);
     }
     // Input fidelity, computed independently from interpret's plain data.
     const r = await it.interpret(images);
     const agree = r.predictedClass.filter((c, i) => c === r.interpretationClass[i]).length / r.batch;
     const again = await it.fit(images, { epochs: 1, batchSize: 64, learningRate: 1e-30, validationData: images });
-    expect(again.epochs[0]?.validation?.FidIn).toBeCloseTo(agree, 6);
+    expect(again.epochs[0]?.validation?.inputFidelity).toBeCloseTo(agree, 6);
     it.dispose();
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PiqConfigError, PiqInputError } from '../../src/errors';
-import { DEFAULT_GRID_OPTIONS, grid } from '../../src/visualize';
+import { grid } from '../../src/visualize';
+import { DEFAULT_GRID_OPTIONS } from '../../src/visualize/grid';
 import { expectError, image, pixel } from './support';
 
 const red = (w: number, h: number) => image(w, h, new Array(w * h).fill([255, 0, 0, 255]).flat());

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PiqConfigError, PiqInputError } from '../../src/errors';
-import { colormap, DEFAULT_HEATMAP_OPTIONS, heatmap, type ColormapName } from '../../src/visualize';
+import { colormap, heatmap, type ColormapName } from '../../src/visualize';
+import { DEFAULT_HEATMAP_OPTIONS } from '../../src/visualize/heatmap';
 import { expectError, pixel } from './support';
 
 describe('heatmap', () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PiqConfigError, PiqInputError } from '../../src/errors';
-import { DEFAULT_MASK_OVERLAY_OPTIONS, DEFAULT_OVERLAY_OPTIONS, maskOverlay, overlay } from '../../src/visualize';
+import { maskOverlay, overlay } from '../../src/visualize';
+import { DEFAULT_MASK_OVERLAY_OPTIONS } from '../../src/visualize/overlay';
+import { DEFAULT_OVERLAY_OPTIONS } from '../../src/visualize/overlay';
 import { expectError, image } from './support';
 
 describe('overlay', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PiqConfigError, PiqInputError } from '../../src/errors';
-import { colormap, DEFAULT_SPECTROGRAM_IMAGE_OPTIONS, spectrogramImage } from '../../src/visualize';
+import { colormap, spectrogramImage } from '../../src/visualize';
+import { DEFAULT_SPECTROGRAM_IMAGE_OPTIONS } from '../../src/visualize/spectrogram-image';
 import { expectError, pixel } from './support';
 
 const WHITE = [255, 255, 255, 255];

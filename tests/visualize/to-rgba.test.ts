@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PiqConfigError, PiqInputError } from '../../src/errors';
-import { DEFAULT_TO_RGBA_OPTIONS, toRgba } from '../../src/visualize';
+import { toRgba } from '../../src/visualize';
+import { DEFAULT_TO_RGBA_OPTIONS } from '../../src/visualize/to-rgba';
 import { expectError } from './support';
 
 describe('toRgba', () => {

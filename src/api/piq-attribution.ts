@@ -1,10 +1,14 @@
+// PIQ as an attribution method: a trained Interpreter behind the baselines' `explain` interface,
+// at the level of the Interpreter it wraps (it uses only the Interpreter's public surface).
 import * as tf from '@tensorflow/tfjs-core';
-import type { Interpreter } from '../api/interpreter';
-import { PiqConfigError, PiqStateError } from '../errors';
-import { boolean, describe, isTensor, tidyObject } from '../internal/validate';
-import { resolveClassifier } from '../metrics/classifier-fn';
-import { normalizeMaps, prepareExplain } from './common';
-import type { AttributionMethod, ExplainOptions } from './types';
+import { toLogitsAdapter } from '../classifier/scoring';
+import type { ClassifierInput } from '../classifier/image-input';
+import { explainInChunks, explainWith, normalizeMaps, readExplanation } from '../baselines/common';
+import type { AttributionMethod, ExplainOptions, ExplainResult } from '../baselines/types';
+import { PiqConfigError } from '../errors';
+import { assertLive, boolean, describe, optionKeys, optionsObject } from '../internal/checks';
+import { isTensor } from '../internal/tensor-checks';
+import { Interpreter } from './interpreter';
 
 /**
  * Options of {@link PiqAttribution}.
@@ -20,6 +24,8 @@ export interface PiqAttributionOptions {
   normalize?: boolean;
 }
 
+const PIQ_ATTRIBUTION_KEYS = optionKeys<PiqAttributionOptions>({ normalize: true });
+
 /**
  * Resolved {@link PiqAttributionOptions}.
  * @category Baselines
@@ -30,23 +36,10 @@ export interface PiqAttributionConfig {
 
 /**
  * Defaults of {@link PiqAttributionOptions}.
- * @category Baselines
  */
 export const DEFAULT_PIQ_ATTRIBUTION_OPTIONS: Readonly<PiqAttributionConfig> = Object.freeze({ normalize: false });
 
 const OWNER = 'PiqAttribution';
-
-function isInterpreterLike(value: unknown): value is Interpreter {
-  if (typeof value !== 'object' || value === null) return false;
-  const model = (value as { model?: unknown }).model;
-  return (
-    typeof model === 'object' &&
-    model !== null &&
-    typeof (model as { forward?: unknown }).forward === 'function' &&
-    typeof (model as { classifier?: unknown }).classifier === 'object' &&
-    typeof (value as { isDisposed?: unknown }).isDisposed === 'boolean'
-  );
-}
 
 /**
  * A trained PIQ {@link Interpreter} behind the {@link AttributionMethod} interface, so PIQ goes
@@ -72,8 +65,9 @@ function isInterpreterLike(value: unknown): value is Interpreter {
  * const interpreter = await createInterpreter({ classifier: model, featureLayer: 'features' });
  * await interpreter.fit(trainImages, { epochs: 3 });
  * const piq = new PiqAttribution(interpreter);
- * const masks = await piq.explain(testImages, { batchSize: 64 });
- * console.log(piq.name, masks.shape); // 'piq' [100, 28, 28]
+ * const r = await piq.explain(testImages, { batchSize: 64 }); // plain data
+ * console.log(piq.name, r.batch, r.maskShape); // 'piq' 100 [28, 28]
+ * const masks = await piq.explainTensors(testImages); // the same masks as a tensor, for the metrics
  * const report = await evaluateInterpretations(interpreter.classifier, testImages, masks);
  * masks.dispose();
  * ```
@@ -86,7 +80,7 @@ export class PiqAttribution implements AttributionMethod {
 
   /** Wraps a (trained) interpreter; throws {@link PiqConfigError} when `interpreter` is not one. */
   constructor(interpreter: Interpreter, options: PiqAttributionOptions = {}) {
-    if (!isInterpreterLike(interpreter)) {
+    if (!(interpreter instanceof Interpreter)) {
       throw new PiqConfigError(
         `${OWNER}: 'interpreter' must be an Interpreter (from createInterpreter or loadInterpreter), got ${describe(interpreter)}.`,
       );
@@ -94,6 +88,7 @@ export class PiqAttribution implements AttributionMethod {
     if (typeof options !== 'object' || options === null) {
       throw new PiqConfigError(`${OWNER}: 'options' must be an object, got ${describe(options)}.`);
     }
+    optionsObject(OWNER, options, PIQ_ATTRIBUTION_KEYS);
     this.interpreter = interpreter;
     this.config = Object.freeze({
       normalize: boolean(OWNER, 'normalize', options.normalize ?? DEFAULT_PIQ_ATTRIBUTION_OPTIONS.normalize),
@@ -101,56 +96,53 @@ export class PiqAttribution implements AttributionMethod {
   }
 
   /**
-   * PIQ masks `[batch, height, width]` in [0, 1] for inputs `[batch, height, width, channels]`
-   * (or `[batch, height, width]` for a single-channel classifier), computed `batchSize` examples
-   * at a time.
+   * PIQ masks `[batch, height, width]` in [0, 1] as plain data (nothing to dispose), for a batch
+   * `[batch, height, width, channels]` (or `[batch, height, width]` for a single-channel
+   * classifier), one example, or pixels; computed `batchSize` examples at a time.
    */
-  async explain(inputs: tf.Tensor, options?: ExplainOptions): Promise<tf.Tensor3D> {
-    const owner = `${OWNER}.explain`;
-    if (this.interpreter.isDisposed) {
-      throw new PiqStateError(`${owner}: the interpreter was disposed. Create or load a new one and wrap it again.`);
-    }
+  async explain(inputs: ClassifierInput, options?: ExplainOptions): Promise<ExplainResult> {
+    return readExplanation(this.masks(`${OWNER}.explain`, inputs, options));
+  }
+
+  /** The masks of {@link PiqAttribution.explain} as a tensor `[batch, height, width]` the caller disposes. */
+  async explainTensors(inputs: ClassifierInput, options?: ExplainOptions): Promise<tf.Tensor3D> {
+    return this.masks(`${OWNER}.explainTensors`, inputs, options);
+  }
+
+  private async masks(owner: string, inputs: ClassifierInput, options: ExplainOptions | undefined): Promise<tf.Tensor3D> {
+    assertLive(this.interpreter.isDisposed, OWNER, owner.slice(OWNER.length + 1), 'interpreter', 'Create or load a new one and wrap it again.');
+    const classifier = this.interpreter.classifier;
     const model = this.interpreter.model;
-    const [H, W, C] = model.classifier.inputShape as [number, number, number];
+    const [H, W, C] = classifier.inputShape as [number, number, number];
     // A single-channel classifier also takes [batch, height, width]: add the channel axis.
-    const expanded =
-      isTensor(inputs) && !inputs.isDisposed && inputs.rank === 3 && C === 1 ? tf.expandDims(inputs, 3) : undefined;
-    const parts: tf.Tensor3D[] = [];
+    const addChannel = (batch: unknown) =>
+      isTensor(batch) && !batch.isDisposed && batch.rank === 3 && C === 1 ? { batch: tf.expandDims(batch, 3), owned: true } : { batch, owned: false };
+    const predicted: tf.Tensor[] = [];
     try {
-      const ctx = prepareExplain(owner, resolveClassifier(owner, model.classifier), expanded ?? inputs, options);
-      for (let start = 0; start < ctx.count; start += ctx.batchSize) {
-        const size = Math.min(ctx.batchSize, ctx.count - start);
-        const r = tidyObject(() => {
-          const x = tf.slice(ctx.inputs, start, size) as tf.Tensor4D;
-          const f = model.forward(x, false);
+      return await explainWith(owner, toLogitsAdapter(owner, classifier), inputs, options, async (ctx) => {
+        const masks = await explainInChunks(ctx, (x, _start, size) => {
+          const f = model.forward(x as tf.Tensor4D, false);
+          if (ctx.targets !== undefined) predicted.push(tf.keep(f.predictedClass));
           const raw = tf.clipByValue(tf.reshape(f.mask, [size, H, W]), 0, 1) as tf.Tensor3D;
-          return { mask: this.config.normalize ? normalizeMaps(raw) : raw, predicted: f.predictedClass };
+          return this.config.normalize ? normalizeMaps(raw) : raw;
         });
-        parts.push(r.mask);
-        if (ctx.targets === undefined) {
-          r.predicted.dispose();
-        } else {
-          const predicted = await r.predicted.data();
-          r.predicted.dispose();
-          for (let i = 0; i < size; i++) {
-            const want = ctx.targets[start + i] as number;
-            const got = predicted[i] as number;
-            if (want !== got) {
-              throw new PiqConfigError(
-                `${owner}: 'target' must equal the predicted class of every example (PIQ explains only the classifier's ` +
-                  `decision), got ${want} for example ${start + i}, whose predicted class is ${got}. Omit 'target'.`,
-              );
-            }
+        if (ctx.targets !== undefined) {
+          const all = tf.concat(predicted);
+          predicted.push(all);
+          const got = await all.data();
+          const bad = ctx.targets.findIndex((want, i) => want !== got[i]);
+          if (bad >= 0) {
+            masks.dispose();
+            throw new PiqConfigError(
+              `${owner}: 'target' must equal the predicted class of every example (PIQ explains only the classifier's ` +
+                `decision), got ${ctx.targets[bad]} for example ${bad}, whose predicted class is ${got[bad]}. Omit 'target'.`,
+            );
           }
         }
-        // Yield between chunks so long explanations do not block an event loop or a UI.
-        await Promise.resolve();
-      }
-      if (parts.length === 1) return parts.pop() as tf.Tensor3D;
-      return tf.concat(parts, 0);
+        return masks;
+      }, addChannel);
     } finally {
-      tf.dispose(parts);
-      expanded?.dispose();
+      tf.dispose(predicted);
     }
   }
 }
@@ -167,9 +159,8 @@ export class PiqAttribution implements AttributionMethod {
  * import { createAttributionMethod, piqAttribution } from 'piq-tfjs';
  * const methods = [piqAttribution(interpreter), createAttributionMethod('saliency', interpreter.classifier)];
  * for (const m of methods) {
- *   const masks = await m.explain(images);
- *   console.log(m.name, masks.shape); // 'piq' [8, 28, 28], then 'saliency' [8, 28, 28]
- *   masks.dispose();
+ *   const r = await m.explain(images);
+ *   console.log(m.name, r.batch, r.maskShape); // 'piq' 8 [28, 28], then 'saliency' 8 [28, 28]
  * }
  * ```
  * @category Baselines
