@@ -43,6 +43,7 @@ import { log, parseArgs, pickBackend, progressBar } from '../examples/shared/cli
 import { maskValueStatistics, mean, pct, type MaskValueStatistics } from '../examples/shared/stats';
 import { ABLATION_SETTINGS, MAIN_SETTINGS, findSetting, interpreterOptions, registerBenchExtensions, type AudioSetting } from './audio/settings';
 import { TASK_NAMES, loadTask, SAMPLE_RATE, type AudioTask, type TaskName } from './audio/tasks';
+import { readRow, rowKey, writeRow } from './audio/row-cache';
 import { METRICS, scoreMasks, timedExplain, type MetricScores } from './scoring';
 
 const HELP = `npm run bench:audio -- [options]
@@ -68,10 +69,15 @@ const HELP = `npm run bench:audio -- [options]
   --backend <name>         wasm | cpu (default wasm)
   --out <dir>              results folder (default bench/results)
   --listen <dir>           WAV folder (default out/bench-audio)
-  --retrain                ignore cached classifiers and interpreters`;
-const FLAGS = { quick: 'boolean', ablation: 'boolean', tasks: 'string', settings: 'string', baselines: 'string', fsdd: 'string', commands: 'string', clips: 'string', 'train-clips': 'string', 'classifier-epochs': 'string', epochs: 'string', pairs: 'string', snr: 'string', wavs: 'string', steps: 'string', batch: 'string', seed: 'string', 'piq-seeds': 'string', backend: 'string', out: 'string', listen: 'string', retrain: 'boolean' } as const;
+  --tag <name>             added to the result file names (runs of other setting lists than the mode's default
+                           must name themselves, so they never overwrite a default run's results)
+  --rescore                score every method again instead of reusing rows cached by an earlier run with the
+                           same classifier, clips, mixtures and scoring options (.cache/audio-bench/rows)
+  --retrain                ignore cached classifiers, interpreters and rows`;
+const FLAGS = { quick: 'boolean', ablation: 'boolean', tasks: 'string', settings: 'string', baselines: 'string', fsdd: 'string', commands: 'string', clips: 'string', 'train-clips': 'string', 'classifier-epochs': 'string', epochs: 'string', pairs: 'string', snr: 'string', wavs: 'string', steps: 'string', batch: 'string', seed: 'string', 'piq-seeds': 'string', backend: 'string', out: 'string', listen: 'string', tag: 'string', rescore: 'boolean', retrain: 'boolean' } as const;
 
 const CACHE = resolve('.cache', 'audio-bench');
+const ROW_CACHE = join(CACHE, 'rows');
 const BASELINES: readonly AttributionMethodName[] = ['saliency', 'smoothGrad', 'integratedGradients', 'gradCam', 'occlusion'];
 /** The energy target of the reference recipe, used for IoU and as a reference mask. */
 const REFERENCE_TAU = 0.35;
@@ -101,6 +107,9 @@ interface MethodResult {
   mask: MaskStats;
   overlap: OverlapScores[];
   msPerExplanation: number;
+  /** When the row was scored; `reused`: taken from the row cache (an earlier run with the same key), not scored by this run. */
+  scoredAt?: string;
+  reused?: boolean;
   interpreter?: { trainSeconds: number | null; cached: boolean; codeShape: number[]; codebookSize: number; trainableParams: number; finalLoss: Record<string, number> | null };
 }
 
@@ -152,6 +161,12 @@ async function main(): Promise<void> {
     commands: args.string('commands', '.cache/audio-commands'),
   };
   const retrain = args.flag('retrain');
+  const rescore = args.flag('rescore');
+  const tag = args.optional('tag');
+  if (args.optional('settings') !== undefined && tag === undefined && list('settings', []).join(',') !== (ablation ? ABLATION_SETTINGS : MAIN_SETTINGS).join(',')) {
+    throw new Error(`--settings other than the mode's default list needs --tag <name>, so the results do not overwrite the default run's files\n${HELP}`);
+  }
+  if (tag !== undefined && !/^[a-z0-9-]+$/.test(tag)) throw new Error(`--tag must be lower-case letters, digits and '-', got ${tag}`);
   const outDir = resolve(args.string('out', 'bench/results'));
   const listenDir = resolve(args.string('listen', 'out/bench-audio'));
   const t0 = Date.now();
@@ -179,24 +194,32 @@ async function main(): Promise<void> {
     const mixtures = o.snrs.map((snr) => buildMixtures(task, adapter, pairs, snr));
     const energyTarget = tf.tidy(() => tf.squeeze(energyMask({ threshold: REFERENCE_TAU }).compute(task.testX, { predictedClass: tf.tensor1d(testPred, 'int32') }), [3]));
 
-    type MethodEntry = { name: string; kind: MethodResult['kind']; method: AttributionMethod; setting?: AudioSetting; seed?: number; interpreter?: Interpreter; info?: MethodResult['interpreter'] };
+    type MethodEntry = { name: string; kind: MethodResult['kind']; method: AttributionMethod; cacheId: string; setting?: AudioSetting; seed?: number; interpreter?: Interpreter; info?: MethodResult['interpreter'] };
     const methods: MethodEntry[] = [];
     for (const s of settings) {
       const setting = o.epochs === undefined ? s : { ...s, epochs: o.epochs };
       for (const seed of piqSeeds) {
-        const { interpreter, info } = await loadOrTrainInterpreter(name, setting, classifier, classifierDir, task.trainX, seed, retrain);
+        const { interpreter, info, dir } = await loadOrTrainInterpreter(name, setting, classifier, classifierDir, task.trainX, seed, retrain);
         const multi = piqSeeds.length > 1;
-        methods.push({ name: multi ? `piq:${s.name}#${seed}` : `piq:${s.name}`, kind: multi ? 'piq-seed' : 'piq', method: piqAttribution(interpreter), setting, seed, interpreter, info });
+        methods.push({ name: multi ? `piq:${s.name}#${seed}` : `piq:${s.name}`, kind: multi ? 'piq-seed' : 'piq', method: piqAttribution(interpreter), cacheId: basename(dir), setting, seed, interpreter, info });
       }
     }
-    for (const b of baselines) methods.push({ name: b, kind: 'baseline', method: createAttributionMethod(b, adapter) });
-    methods.push({ name: 'all-ones', kind: 'reference', method: allOnes() });
-    methods.push({ name: 'input-as-mask', kind: 'reference', method: inputAsMask() });
-    methods.push({ name: `energy-target-${REFERENCE_TAU}`, kind: 'reference', method: energyTargetMask(adapter) });
+    for (const b of baselines) methods.push({ name: b, kind: 'baseline', method: createAttributionMethod(b, adapter), cacheId: `baseline:${b}` });
+    for (const method of [allOnes(), inputAsMask(), energyTargetMask(adapter)]) methods.push({ name: method.name, kind: 'reference', method, cacheId: `reference:${method.name}` });
+    // What every row of this task depends on besides the method (see bench/audio/row-cache.ts).
+    const scoring = { task: name, classifier: basename(classifierDir), clips: task.testClips.map((c) => basename(c.path)), pairs, snrs: o.snrs, steps: o.steps, referenceTau: REFERENCE_TAU };
 
     const results: Record<string, MethodResult> = {};
     for (const m of methods) {
       const tm = Date.now();
+      const key = rowKey({ ...scoring, method: m.cacheId });
+      const cached = retrain || rescore ? null : readRow<MethodResult>(ROW_CACHE, name, m.name, key);
+      if (cached) {
+        // The row's interpreter facts (train time, loss) come from this run's cache lookup; the scores from the cached row.
+        results[m.name] = { ...cached.row, scoredAt: cached.scoredAt, reused: true, ...(m.info ? { interpreter: m.info } : {}) };
+        log(`${name} ${m.name}: reused the row scored at ${cached.scoredAt} (FidIn ${pct(cached.row.scores.FidIn)}, FF ${cached.row.scores.FF.toFixed(3)})`);
+        continue;
+      }
       const { masks, msPerExplanation } = await timedExplain(m.method, task.testX, o.batch);
       const scores = await scoreMasks(adapter, task.testX, masks, { steps: o.steps, groundTruth: energyTarget });
       const mask = maskValueStatistics((await masks.data()) as Float32Array);
@@ -210,8 +233,10 @@ async function main(): Promise<void> {
         mask,
         overlap,
         msPerExplanation,
+        scoredAt: new Date().toISOString(),
         ...(m.info ? { interpreter: m.info } : {}),
       };
+      writeRow(ROW_CACHE, name, m.name, key, results[m.name], results[m.name]?.scoredAt as string);
       log(
         `${name} ${m.name}: FidIn ${pct(scores.FidIn)}, FF ${scores.FF.toFixed(3)}, AD ${scores.AD.toFixed(1)}, deletion AUC ${scores.deletionAUC.toFixed(3)}, ` +
           `overlap kept (playback) ${overlap.map((v) => `${v.snrDb} dB ${pct(v.keptPlayback)}`).join(', ')} (${((Date.now() - tm) / 1000).toFixed(1)} s)`,
@@ -270,7 +295,7 @@ async function main(): Promise<void> {
   const defaultTasks = ablation ? ['fsdd'] : [...TASK_NAMES];
   const taskSuffix = tasks.join(',') === defaultTasks.join(',') ? '' : `-${tasks.join('-')}`;
   const seedSuffix = piqSeeds.length > 1 ? `-seeds${piqSeeds.join('-')}` : '';
-  const stem = `${ablation ? 'audio-ablation' : 'quality-audio'}${taskSuffix}${seedSuffix}-${quick ? 'quick' : 'latest'}`;
+  const stem = `${ablation ? 'audio-ablation' : 'quality-audio'}${taskSuffix}${seedSuffix}${tag ? `-${tag}` : ''}-${quick ? 'quick' : 'latest'}`;
   const markdown = ablation ? ablationMarkdown(summary) : qualityMarkdown(summary);
   writeFileSync(join(outDir, `${stem}.json`), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(outDir, `${stem}.md`), markdown);
@@ -329,7 +354,7 @@ async function loadOrTrainInterpreter(
   trainX: tf.Tensor4D,
   seed: number,
   retrain: boolean,
-): Promise<{ interpreter: Interpreter; info: NonNullable<MethodResult['interpreter']> }> {
+): Promise<{ interpreter: Interpreter; info: NonNullable<MethodResult['interpreter']>; dir: string }> {
   const key = createHash('sha256').update(JSON.stringify({ s, trainClips: trainX.shape[0], seed, v: 1 })).digest('hex').slice(0, 12);
   const dir = join(CACHE, `${task}-piq-${s.name}-${key}-${basename(classifierDir)}`);
   const metaPath = join(dir, 'bench-meta.json');
@@ -341,7 +366,7 @@ async function loadOrTrainInterpreter(
     const interpreter = await loadInterpreter(fileSystem(dir), { classifier });
     const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { trainSeconds: number; finalLoss: Record<string, number> | null };
     log(`piq:${s.name}: loaded from ${dir}`);
-    return { interpreter, info: describe(interpreter, meta.trainSeconds, meta.finalLoss, true) };
+    return { interpreter, info: describe(interpreter, meta.trainSeconds, meta.finalLoss, true), dir };
   }
   const interpreter = await createInterpreter(interpreterOptions(s, classifier, seed));
   const steps = Math.ceil((trainX.shape[0] as number) / s.batchSize);
@@ -366,7 +391,7 @@ async function loadOrTrainInterpreter(
   await interpreter.save(fileSystem(dir));
   writeFileSync(metaPath, JSON.stringify({ trainSeconds: history.seconds, finalLoss }, null, 2));
   log(`piq:${s.name}: trained in ${history.seconds.toFixed(1)} s, cached in ${dir}`);
-  return { interpreter, info: describe(interpreter, history.seconds, finalLoss, false) };
+  return { interpreter, info: describe(interpreter, history.seconds, finalLoss, false), dir };
 }
 
 // ---- overlap test
@@ -513,7 +538,7 @@ type TaskSummary = {
 const n3 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(3));
 const n1 = (v: number) => v.toFixed(1);
 const rowName = (name: string, r: MethodResult) =>
-  r.kind === 'reference' ? `*reference: ${name}*` : r.seeds && r.seeds.length > 1 ? `${name} (seeds ${r.seeds.join(', ')})` : name;
+  `${r.kind === 'reference' ? `*reference: ${name}*` : r.seeds && r.seeds.length > 1 ? `${name} (seeds ${r.seeds.join(', ')})` : name}${r.reused ? ' †' : ''}`;
 const maskCell = (m: MaskStats) => `${m.mean.toFixed(3)} / ${m.p99.toFixed(2)} / ${m.max.toFixed(2)} / ${pct(m.fractionAbove05)}`;
 /** ` ± sd` in the value's own format, for multi-seed rows. */
 const pm = (sd: number | undefined, f: (v: number) => string) => (sd === undefined ? '' : ` ± ${f(sd)}`);
@@ -586,6 +611,11 @@ function tasksMarkdown(s: Summary, first: string, columns: readonly Column[]): s
     .join('');
 }
 
+const REUSED_NOTE =
+  'Rows marked † were not scored by this run: they come from the row cache (`bench/audio/row-cache.ts`), scored by an earlier run ' +
+  'with the same classifier, clips, mixtures, scoring options and method (the same cached interpreter for PIQ); `scoredAt` in the JSON ' +
+  'gives the date, and their ms / clip is that run\'s. Their WAVs are written when they are scored. `--rescore` scores every row again.';
+
 function runLine(s: Summary): string {
   return `\`${s.command}\` on ${s.date} (backend ${s.backend}; ${s.seconds.toFixed(0)} s in all${s.quick ? '; quick run: a smoke test, not results' : ''}).`;
 }
@@ -605,6 +635,7 @@ re-classified, gets the class the classifier gave the mixture; *kept, spectrogra
 PIQ masks are used as produced; baseline masks are min-max normalised per clip (library defaults). *ms / clip*: \`explain\`
 wall time on a shared 2-core machine (PIQ's excludes its training). Rows in italics are reference masks, not methods.
 WAVs of the first mixtures and each method's interpretation are written to \`out/bench-audio/<task>/overlap-<snr>dB/\`.
+${REUSED_NOTE}
 `;
 }
 
@@ -619,6 +650,7 @@ mixtures with the same code as \`npm run bench:audio\`. With one interpreter see
 points are within seed noise; \`--piq-seeds 0,1,2\` trains each setting per seed and shows mean ± standard deviation.
 
 ${body}Columns as in quality-audio-latest.md. *train s*: interpreter training wall time on a shared 2-core machine.
+${REUSED_NOTE}
 `;
 }
 
