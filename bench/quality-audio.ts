@@ -44,7 +44,7 @@ import { maskValueStatistics, mean, pct, type MaskValueStatistics } from '../exa
 import { ABLATION_SETTINGS, MAIN_SETTINGS, findSetting, interpreterOptions, registerBenchExtensions, type AudioSetting } from './audio/settings';
 import { TASK_NAMES, loadTask, SAMPLE_RATE, type AudioTask, type TaskName } from './audio/tasks';
 import { readRow, rowKey, writeRow } from './audio/row-cache';
-import { METRICS, scoreMasks, timedExplain, type MetricScores } from './scoring';
+import { scoreMetrics, timedExplain, type MetricScores } from './score';
 
 const HELP = `npm run bench:audio -- [options]
   --quick                  fewer clips, epochs and mixtures (a few minutes; same code path)
@@ -221,7 +221,7 @@ async function main(): Promise<void> {
         continue;
       }
       const { masks, msPerExplanation } = await timedExplain(m.method, task.testX, o.batch);
-      const scores = await scoreMasks(adapter, task.testX, masks, { steps: o.steps, groundTruth: energyTarget });
+      const scores = await scoreMetrics(adapter, task.testX, masks, { steps: o.steps, groundTruth: energyTarget });
       const mask = maskValueStatistics((await masks.data()) as Float32Array);
       masks.dispose();
       const overlap: OverlapScores[] = [];

@@ -5,28 +5,16 @@
 //
 // The classifier is the MNIST demo's (cached in .cache/mnist-classifier-<samples>-<epochs>/);
 // the PIQ interpreter is trained with the demo's settings and cached in .cache/ as well.
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
-import {
-  createAttributionMethod,
-  createInterpreter,
-  evaluateInterpretations,
-  loadInterpreter,
-  piqAttribution,
-  toClassifierAdapter,
-  type AttributionMethod,
-  type ClassifierAdapter,
-  type Interpreter,
-} from 'piq-tfjs';
-import { fileSystem } from 'piq-tfjs/node';
+import { createAttributionMethod, piqAttribution, toClassifierAdapter, type AttributionMethod, type ClassifierAdapter } from 'piq-tfjs';
 import { encodePng, grid, heatmap, resizeNearest, toRgba, type RgbaImage } from 'piq-tfjs/visualize';
-import { loadMnist, type MnistSplit } from '../examples/mnist/mnist-data';
-import { loadOrTrainClassifier, MNIST_INTERPRETER_SETTINGS, MNIST_RUN_DEFAULTS, overlapPairs } from '../examples/mnist/classifier';
-import { log, parseArgs, pickBackend, progressBar } from '../examples/shared/cli';
-import { scoreMasks, timedExplain, type MetricScores } from './scoring';
+import { loadMnist } from '../examples/mnist/mnist-data';
+import { loadOrTrainClassifier, MNIST_RUN_DEFAULTS, overlapPairs } from '../examples/mnist/classifier';
+import { log, parseArgs, pickBackend } from '../examples/shared/cli';
+import { loadOrFinetune, loadOrTrainInterpreter } from './mnist-piq';
+import { scoreMasks, scoreMethod, type MethodScores } from './score';
 
 const HELP = `npm run bench:quality -- [options]
   --quick                   fewer digits and a smaller interpreter/classifier (CI; same code path)
@@ -40,11 +28,11 @@ const HELP = `npm run bench:quality -- [options]
   --lr <x>                  interpreter learning rate (default 2e-3; quick 3e-3), as the demo
   --classifier-samples <n>  classifier training digits (default 20000; quick 3000), as the demo
   --classifier-epochs <n>   classifier epochs (default 2), as the demo
+  --finetune-epochs <n>     epochs of Interpreter.finetune over the interpreter's training digits, with
+                            the library's default term weights and learning rate (default 1; quick: 1)
   --out <dir>               output folder (default bench/results)
   --retrain                 ignore the cached classifier and interpreter`;
-const FLAGS = { quick: 'boolean', digits: 'string', pairs: 'string', steps: 'string', batch: 'string', backend: 'string', samples: 'string', epochs: 'string', lr: 'string', 'classifier-samples': 'string', 'classifier-epochs': 'string', out: 'string', retrain: 'boolean' } as const;
-
-type MethodScores = MetricScores & { overlapKept: number; msPerExplanation: number };
+const FLAGS = { quick: 'boolean', digits: 'string', pairs: 'string', steps: 'string', batch: 'string', backend: 'string', samples: 'string', epochs: 'string', lr: 'string', 'classifier-samples': 'string', 'classifier-epochs': 'string', 'finetune-epochs': 'string', out: 'string', retrain: 'boolean' } as const;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -61,6 +49,7 @@ async function main(): Promise<void> {
   const clfSamples = args.int('classifier-samples', d.classifierSamples);
   const clfEpochs = args.int('classifier-epochs', d.classifierEpochs);
   const retrain = args.flag('retrain');
+  const finetuneEpochs = args.int('finetune-epochs', 1);
   const outDir = resolve(args.string('out', 'bench/results'));
   const t0 = Date.now();
   const backend = await pickBackend(args.string('backend', 'wasm'));
@@ -80,7 +69,9 @@ async function main(): Promise<void> {
   // ---- classifier (the demo's) and the PIQ interpreter (the demo's settings)
   const classifier = await loadOrTrainClassifier(train, { samples: clfSamples, epochs: clfEpochs, retrain });
   const adapter = toClassifierAdapter(classifier, { featureLayer: 'features' });
-  const { interpreter, trainSeconds } = await loadOrTrainInterpreter(classifier, train, { samples, epochs, learningRate, retrain });
+  const { interpreter, trainSeconds, dir: piqDir } = await loadOrTrainInterpreter(classifier, train, { samples, epochs, learningRate, retrain });
+  // The fine-tuned row: Interpreter.finetune with the library's defaults, on the same training digits.
+  const tuned = await loadOrFinetune(classifier, piqDir, train, { samples, options: { epochs: finetuneEpochs } }, retrain);
 
   const x = toTensor(test.images, range(digits));
   const accuracy = tf.tidy(() => {
@@ -95,33 +86,25 @@ async function main(): Promise<void> {
   const gridIdx = range(10).map((c) => test.labels.findIndex((l) => l === c));
   const gridX = toTensor(test.images, gridIdx);
 
-  const methods: AttributionMethod[] = [
-    piqAttribution(interpreter),
-    createAttributionMethod('saliency', adapter),
-    createAttributionMethod('smoothGrad', adapter),
-    createAttributionMethod('integratedGradients', adapter),
-    createAttributionMethod('gradCam', adapter),
-    createAttributionMethod('occlusion', adapter),
+  const methods: Array<[string, AttributionMethod]> = [
+    ['piq', piqAttribution(interpreter)],
+    ['piqFinetuned', piqAttribution(tuned.interpreter)],
+    ['saliency', createAttributionMethod('saliency', adapter)],
+    ['smoothGrad', createAttributionMethod('smoothGrad', adapter)],
+    ['integratedGradients', createAttributionMethod('integratedGradients', adapter)],
+    ['gradCam', createAttributionMethod('gradCam', adapter)],
+    ['occlusion', createAttributionMethod('occlusion', adapter)],
   ];
 
   const results: Record<string, MethodScores> = {};
   const gridMasks: Record<string, Float32Array> = {};
-  for (const method of methods) {
+  for (const [name, method] of methods) {
     const tm = Date.now();
-    // Warm-up on two digits (kernel set-up), then time the explanations of all scored digits.
-    const { masks, msPerExplanation } = await timedExplain(method, x, batchSize);
-    const metricScores = await scoreMasks(adapter, x, masks, { steps });
-    masks.dispose();
-    // Overlap test: Fid-In on mixtures (is argmax f(M ⊙ mixture) the mixture's predicted digit?).
-    const mixMasks = await method.explainTensors(mix, { batchSize });
-    const overlap = await evaluateInterpretations(adapter, mix, mixMasks, { metrics: ['inputFidelity'], batchSize: 64 });
-    mixMasks.dispose();
+    results[name] = await scoreMethod(method, adapter, x, mix, { batchSize, steps });
     const g = await method.explainTensors(gridX, { batchSize });
-    gridMasks[method.name] = (await g.data()) as Float32Array;
+    gridMasks[name] = (await g.data()) as Float32Array;
     g.dispose();
-
-    results[method.name] = { ...metricScores, overlapKept: overlap.metrics.inputFidelity?.mean ?? NaN, msPerExplanation };
-    log(`${method.name}: done in ${((Date.now() - tm) / 1000).toFixed(1)} s (${msPerExplanation.toFixed(1)} ms per explanation)`);
+    log(`${name}: done in ${((Date.now() - tm) / 1000).toFixed(1)} s (${(results[name] as MethodScores).msPerExplanation.toFixed(1)} ms per explanation)`);
   }
 
   // Reference, not a method: the input itself as the mask (M = x). Mask-in metrics reward masks
@@ -136,7 +119,7 @@ async function main(): Promise<void> {
   const piqReconstruction = { FidIn: agree(rx), overlapKept: agree(rm) };
 
   const gridPath = join(outDir, 'quality-grid.png');
-  writeFileSync(gridPath, encodePng(methodGrid(test.images, gridIdx, methods.map((m) => m.name), gridMasks)));
+  writeFileSync(gridPath, encodePng(methodGrid(test.images, gridIdx, methods.map(([name]) => name), gridMasks)));
 
   const seconds = (Date.now() - t0) / 1000;
   const command = `npm run bench:quality${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
@@ -151,8 +134,10 @@ async function main(): Promise<void> {
     overlapPairs: pairs.length,
     classifier: { trainingDigits: clfSamples, epochs: clfEpochs, accuracyOnScoredDigits: accuracy },
     interpreter: { trainingDigits: samples, epochs, learningRate, mode: interpreter.summary().mode, trainSeconds },
+    finetune: { trainingDigits: samples, epochs: finetuneEpochs, options: 'library defaults', record: tuned.interpreter.getConfig().finetuned, seconds: tuned.finetuneSeconds },
     piqReconstruction,
     reference: { inputAsMask },
+    finetuneGoal: finetuneGoal(results),
     settings: {
       explainBatchSize: batchSize,
       curve: { steps, baseline: 0 },
@@ -162,13 +147,14 @@ async function main(): Promise<void> {
     },
     seconds,
   };
-  const markdown = resultsMarkdown(summary);
+  const markdown = resultsMarkdown({ ...summary, goal: finetuneGoal(results) });
   writeFileSync(join(outDir, 'quality-latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(outDir, 'quality-latest.md'), markdown);
   process.stdout.write(markdown);
   log(`done in ${seconds.toFixed(1)} s: ${outDir}/{quality-latest.md, quality-latest.json, quality-grid.png}`);
 
   interpreter.dispose();
+  tuned.interpreter.dispose();
   tf.dispose([x, mix, gridX]);
   classifier.dispose();
 }
@@ -179,49 +165,10 @@ async function referenceScores(adapter: ClassifierAdapter, x: tf.Tensor4D, mix: 
   const masks = tf.reshape(x, [n, h, w]);
   const mixMasks = tf.reshape(mix, mix.shape.slice(0, 3));
   try {
-    const metricScores = await scoreMasks(adapter, x, masks, { steps });
-    const overlap = await evaluateInterpretations(adapter, mix, mixMasks, { metrics: ['inputFidelity'], batchSize: 64 });
-    return { ...metricScores, overlapKept: overlap.metrics.inputFidelity?.mean ?? NaN, msPerExplanation: 0 };
+    return await scoreMasks(adapter, x, masks, mix, mixMasks, steps);
   } finally {
     tf.dispose([masks, mixMasks]);
   }
-}
-
-async function loadOrTrainInterpreter(
-  classifier: tfl.LayersModel,
-  train: MnistSplit,
-  o: { samples: number; epochs: number; learningRate: number; retrain: boolean },
-): Promise<{ interpreter: Interpreter; trainSeconds: number | null }> {
-  // The cache key holds a hash of the classifier's weights: a retrained classifier never reuses
-  // an interpreter trained on another one.
-  const hash = createHash('sha256');
-  for (const w of classifier.getWeights()) hash.update(new Uint8Array((w.dataSync() as Float32Array).slice().buffer));
-  const dir = resolve('.cache', `mnist-piq-${o.samples}-${o.epochs}-lr${o.learningRate}-classifier-${hash.digest('hex').slice(0, 12)}`);
-  if (!o.retrain && existsSync(join(dir, 'model.json'))) {
-    const interpreter = await loadInterpreter(fileSystem(dir), { classifier });
-    log(`interpreter: loaded from ${dir}`);
-    return { interpreter, trainSeconds: null };
-  }
-  const interpreter = await createInterpreter({ classifier, ...MNIST_INTERPRETER_SETTINGS });
-  const xs = tf.tensor4d(train.images.subarray(0, o.samples * 784), [o.samples, 28, 28, 1]);
-  const batchesPerEpoch = Math.ceil(o.samples / 64);
-  let bar = progressBar('interpreter epoch 1', batchesPerEpoch);
-  const history = await interpreter.fit(xs, {
-    verbose: 0, // this script draws its own progress bar
-    epochs: o.epochs,
-    batchSize: 64,
-    learningRate: o.learningRate,
-    logEvery: 5,
-    onProgress: (p) => bar.set(p.batch, `loss ${p.loss.total?.toFixed(3)} perplexity ${p.perplexity.toFixed(1)}`),
-    onEpochEnd: (e) => {
-      bar.done();
-      if (e.epoch + 1 < o.epochs) bar = progressBar(`interpreter epoch ${e.epoch + 2}`, batchesPerEpoch);
-    },
-  });
-  xs.dispose();
-  await interpreter.save(fileSystem(dir));
-  log(`interpreter: trained in ${history.seconds.toFixed(1)} s, cached in ${dir}`);
-  return { interpreter, trainSeconds: history.seconds };
 }
 
 const SCALE = 4;
@@ -237,6 +184,24 @@ function methodGrid(pixels: Float32Array, idx: number[], names: string[], masks:
   );
 }
 
+/** Issue #13's goal for the fine-tuned PIQ: FF and deletion AUC at least the best baseline's, Fid-In ≥ 0.9 × plain PIQ's. */
+function finetuneGoal(results: Record<string, MethodScores>) {
+  const baselines = Object.entries(results).filter(([n]) => !n.startsWith('piq')).map(([, m]) => m);
+  const tuned = results.piqFinetuned as MethodScores;
+  const plain = results.piq as MethodScores;
+  const bestFF = Math.max(...baselines.map((m) => m.FF));
+  const bestDeletion = Math.min(...baselines.map((m) => m.deletionAUC));
+  return {
+    bestBaselineFF: bestFF,
+    bestBaselineDeletionAUC: bestDeletion,
+    fidInFloor: 0.9 * plain.FidIn,
+    ffMet: tuned.FF >= bestFF,
+    deletionMet: tuned.deletionAUC <= bestDeletion,
+    fidInMet: tuned.FidIn >= 0.9 * plain.FidIn,
+    overlapKept: { plain: plain.overlapKept, finetuned: tuned.overlapKept },
+  };
+}
+
 function resultsMarkdown(s: {
   methods: Record<string, MethodScores>;
   date: string;
@@ -249,16 +214,17 @@ function resultsMarkdown(s: {
   reference: { inputAsMask: MethodScores };
   settings: { curve: { steps: number } };
   seconds: number;
+  goal: ReturnType<typeof finetuneGoal>;
 }): string {
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
   const head =
-    '| method | AI ↑ | AD ↓ | AG ↑ | FF ↑ | Fid-In ↑ | SPS ↑ | COMP ↓ | deletion AUC ↓ | insertion AUC ↑ | overlap kept ↑ | ms / explanation |\n' +
-    '|---|---|---|---|---|---|---|---|---|---|---|---|\n';
+    '| method | AI ↑ | AD ↓ | AG ↑ | FF ↑ | Fid-In ↑ | SPS ↑ | COMP ↓ | deletion AUC ↓ | insertion AUC ↑ | mask-in FF (2023) ↓ | overlap kept ↑ | ms / explanation |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n';
   const rows = [...Object.entries(s.methods), ['*reference: input as mask (M = x)*', s.reference.inputAsMask] as const]
     .map(
       ([name, m]) =>
         `| ${name} | ${m.AI.toFixed(1)} | ${m.AD.toFixed(1)} | ${m.AG.toFixed(1)} | ${m.FF.toFixed(3)} | ${pct(m.FidIn)} | ${m.SPS.toFixed(3)} | ` +
-        `${m.COMP.toFixed(2)} | ${m.deletionAUC.toFixed(3)} | ${m.insertionAUC.toFixed(3)} | ${pct(m.overlapKept)} | ${m.msPerExplanation.toFixed(1)} |`,
+        `${m.COMP.toFixed(2)} | ${m.deletionAUC.toFixed(3)} | ${m.insertionAUC.toFixed(3)} | ${m.maskInFF.toFixed(3)} | ${pct(m.overlapKept)} | ${m.msPerExplanation.toFixed(1)} |`,
     )
     .join('\n');
   return `# Interpretation quality on MNIST
@@ -273,6 +239,9 @@ The last row is not a method: the input itself used as the mask, for scale.
 Overlap kept: share of two-digit mixtures (pixel-wise max, different classes) where the classifier
 predicts the mixture's digit on \`mask ⊙ mixture\`. PIQ's own reconstruction (not \`mask ⊙ x\`)
 keeps the predicted class on ${pct(s.piqReconstruction.FidIn)} of the digits and ${pct(s.piqReconstruction.overlapKept)} of the mixtures.
+Fine-tuning goal (issue #13): FF ≥ the best baseline's ${s.goal.bestBaselineFF.toFixed(3)}: ${s.goal.ffMet ? 'met' : 'missed'};
+deletion AUC ≤ the best baseline's ${s.goal.bestBaselineDeletionAUC.toFixed(3)}: ${s.goal.deletionMet ? 'met' : 'missed'};
+Fid-In ≥ 0.9 × plain PIQ's = ${pct(s.goal.fidInFloor)}: ${s.goal.fidInMet ? 'met' : 'missed'}; overlap kept ${pct(s.goal.overlapKept.plain)} (plain) → ${pct(s.goal.overlapKept.finetuned)} (fine-tuned).
 Grid: \`quality-grid.png\` (rows: one digit per class; columns: input, ${Object.keys(s.methods).join(', ')}).
 `;
 }

@@ -2,7 +2,9 @@
  * piq-tfjs: Posthoc Interpretation via Quantization (Paissan, Subakan, Ravanelli, arXiv:2303.12659)
  * for TensorFlow.js. Given a trained classifier, PIQ learns after the fact an interpreter that
  * quantizes the classifier's features against a codebook partitioned per class and decodes them
- * back to the input space, showing what the classifier relied on.
+ * back to the input space: the part of the input that the predicted class's codes can redraw from
+ * the classifier's features (class-specific through the codebook; the training target itself does
+ * not depend on the classifier — `Interpreter.finetune` adds classifier-in-the-loop terms).
  *
  * Levels: L0 ops → L1 quantizer / decoder / classifier adapter → L2 losses / targets / training /
  * metrics / baselines → L3 {@link createInterpreter}. Bring your own tfjs backend (cpu, wasm, webgl,
@@ -49,7 +51,7 @@ export type {
 export type { ClassCodeUsage, CodebookUsage } from './quantizer/codebook';
 
 // L1: decoder
-export { InterpreterDecoder } from './decoder/interpreter-decoder';
+export { InterpreterDecoder, type DecoderLayerSummary } from './decoder/interpreter-decoder';
 export {
   upsamplingPlan,
   type InterpreterDecoderOptions,
@@ -114,10 +116,12 @@ export {
   type LossFactory,
   type LossSpec,
 } from './losses/registry';
+export { faithfulnessTerm, type FaithfulnessTermKind, type FaithfulnessTermOptions } from './losses/faithfulness-terms';
 export type { Loss, LossContext, QuantizerTerms, WeightedLoss, CombinedLossResult } from './losses/types';
 
 // L2: training
-export { PiqModel, type InterpreterMode, type PiqForwardResult } from './training/piq-model';
+export { PiqModel, type InterpreterMode, type OutputActivation, type PiqForwardResult } from './training/piq-model';
+export type { FinetuneOptions, FinetuneWeights } from './training/finetune';
 export { Trainer, type TrainerOptions } from './training/trainer';
 export type {
   FitOptions,
@@ -135,7 +139,7 @@ export { readCheckpointState, type CheckpointState } from './training/checkpoint
 export type { DataSource } from './training/data';
 
 // L2: metrics
-export { averageDrop, averageGain, averageIncrease, faithfulness, inputFidelity } from './metrics/faithfulness';
+export { averageDrop, averageGain, averageIncrease, faithfulness, inputFidelity, maskInFaithfulness } from './metrics/faithfulness';
 export { complexity, sparseness } from './metrics/mask-statistics';
 export { deletionCurve, insertionCurve, type CurveOptions, type CurveResult } from './metrics/curves';
 export { maskIoU, pointingGame, type MaskIoUOptions } from './metrics/localization';
@@ -162,7 +166,7 @@ export { ARTIFACT_FORMAT_VERSION, type SaveDestination } from './io/artifact';
 // L3: the interpreter
 export { createInterpreter, type CreateInterpreterOptions } from './api/create-interpreter';
 export { loadInterpreter, type LoadInterpreterOptions } from './api/load-interpreter';
-export { Interpreter, type InterpreterConfig, type InterpretResult, type InterpretOptions, type InterpretTensors } from './api/interpreter';
+export { Interpreter, type InterpreterConfig, type InterpretResult, type InterpretOptions, type InterpretTensors, type FinetuneRecord } from './api/interpreter';
 export { PiqAttribution, piqAttribution, type PiqAttributionConfig, type PiqAttributionOptions } from './api/piq-attribution';
 export { VERSION } from './version';
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const ROW_CACHE_VERSION = 1;
+export const ROW_CACHE_VERSION = 2; // 2: mask-in faithfulness (maskInFF) joined the metrics (#13)
 
 /** A short hash of everything that determines a row. */
 export function rowKey(parts: Record<string, unknown>): string {

@@ -36,6 +36,16 @@ export interface CreateInterpreterOptions {
    * @defaultValue 'mask' when `target` is given, else 'reconstruction'
    */
   mode?: InterpreterMode;
+  /**
+   * Reconstruction mode only: how the input is redrawn. `'bce'`: sigmoid output and binary
+   * cross-entropy, for inputs in [0, 1] (the reference MNIST setup). `'mse'`: softplus output and
+   * mean squared error, for unbounded non-negative inputs such as log1p spectrograms (the reference
+   * audio recipe's reconstruction variant, `use_mask_output: False`); the mask is then
+   * `1[x̂ > 0.35·max x̂]` per example. Inputs outside the output's range are refused on the first batch.
+   * Saved with the interpreter.
+   * @defaultValue 'bce'
+   */
+  reconstruction?: 'bce' | 'mse';
   /** Mask-mode target: a {@link Target} (e.g. `energyMask()`, an annotator). @defaultValue energyMask() in mask mode */
   target?: Target;
   /** Decoder architecture options (shapes are filled in), or your own tfjs-layers decoder `[h, w, codeDim] → [H, W, outChannels]`. @defaultValue {} */
@@ -48,8 +58,8 @@ export interface CreateInterpreterOptions {
    */
   quantizer?: Partial<Omit<VectorQuantizerOptions, 'layout' | 'codeDim'>> & { layout?: Partial<CodebookLayoutOptions> };
   /**
-   * The training loss as weighted terms. Reconstruction mode: reconstruction (BCE), codebook and
-   * commitment, each weight 1 (the reference). Mask mode: maskTarget with the class-balanced BCE
+   * The training loss as weighted terms. Reconstruction mode: reconstruction (BCE, or MSE with
+   * `reconstruction: 'mse'`), codebook and commitment, each weight 1 (the reference). Mask mode: maskTarget with the class-balanced BCE
    * (`maskTargetLoss({ kind: 'balanced-bce' })`), codebook, commitment and the classifier's
    * `fidelityLoss` (KL between f(x) and f(M ⊙ x)), each weight 1 — chosen on spoken digits and
    * validated on a second audio task (docs/audio.md); the reference's plain BCE without the fidelity
@@ -70,6 +80,7 @@ const CREATE_KEYS = optionKeys<CreateInterpreterOptions>({
   inputShape: true,
   outputKind: true,
   mode: true,
+  reconstruction: true,
   target: true,
   decoder: true,
   quantizer: true,
@@ -133,13 +144,17 @@ function resolveCreate(options: CreateInterpreterOptions) {
   if (mode === 'reconstruction' && options.target !== undefined) {
     throw new PiqConfigError(`${CREATE}: 'target' is only used in mask mode, got a target with mode 'reconstruction'. Set mode: 'mask'.`);
   }
+  const reconstruction = oneOf(CREATE, 'reconstruction', options.reconstruction ?? 'bce', ['bce', 'mse'] as const);
+  if (mode === 'mask' && options.reconstruction !== undefined) {
+    throw new PiqConfigError(`${CREATE}: 'reconstruction' is only used in reconstruction mode, got '${reconstruction}' with mode 'mask'. Remove it, or set mode: 'reconstruction'.`);
+  }
   const target = mode === 'mask' ? (options.target ?? createTarget('energyMask')) : inputTarget();
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new PiqConfigError(`${CREATE}: 'seed' must be an integer, got ${describe(seed)}.`);
-  return { adapter, mode, target, seed };
+  return { adapter, mode, target, seed, reconstruction };
 }
 
-function defaultLosses(mode: InterpreterMode): WeightedLoss[] {
+function defaultLosses(mode: InterpreterMode, reconstruction: 'bce' | 'mse'): WeightedLoss[] {
   if (mode === 'mask') {
     return [
       { loss: maskTargetLoss({ kind: 'balanced-bce' }), weight: 1 },
@@ -149,7 +164,7 @@ function defaultLosses(mode: InterpreterMode): WeightedLoss[] {
     ];
   }
   return [
-    { loss: reconstructionLoss(), weight: 1 },
+    { loss: reconstructionLoss({ kind: reconstruction }), weight: 1 },
     { loss: codebookLoss(), weight: 1 },
     { loss: commitmentLoss(), weight: 1 },
   ];
@@ -172,7 +187,7 @@ function defaultLosses(mode: InterpreterMode): WeightedLoss[] {
  * @category Interpreter
  */
 export async function createInterpreter(options: CreateInterpreterOptions): Promise<Interpreter> {
-  const { adapter, mode, target, seed } = resolveCreate(options);
+  const { adapter, mode, target, seed, reconstruction } = resolveCreate(options);
   const [H, W, C] = adapter.inputShape as [number, number, number];
   const isCustom = isCustomDecoder(options.decoder);
   const dopts = isCustom ? {} : ((options.decoder ?? {}) as Partial<InterpreterDecoderOptions> & { outputChannels?: number });
@@ -189,8 +204,9 @@ export async function createInterpreter(options: CreateInterpreterOptions): Prom
     const q = options.quantizer ?? {};
     const layout = { codesPerClass: q.layout?.codebookSize === undefined ? 16 : undefined, ...q.layout, numClasses: adapter.numClasses } as CodebookLayoutOptions;
     quantizer = new VectorQuantizer({ seed, init: 'data', ...q, layout, codeDim: decoder.codeShape[2] });
-    const loss = combineLosses(options.losses ?? defaultLosses(mode));
-    const model = new PiqModel({ classifier: adapter, decoder, quantizer, mode, target, loss });
+    const loss = combineLosses(options.losses ?? defaultLosses(mode, reconstruction));
+    const outputActivation = mode === 'reconstruction' && reconstruction === 'mse' ? 'softplus' : 'sigmoid';
+    const model = new PiqModel({ classifier: adapter, decoder, quantizer, mode, target, loss, outputActivation });
     return new Interpreter(model);
   } catch (e) {
     decoder.dispose();

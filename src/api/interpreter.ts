@@ -2,111 +2,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolveInputRange, toInputBatch, type ClassifierInput } from '../classifier/image-input';
 import { checkInputBatch } from '../classifier/input-check';
 import type { ClassifierAdapter } from '../classifier/types';
-import type { InterpreterDecoderConfig } from '../decoder/decoder-config';
 import { PiqInputError, PiqStateError } from '../errors';
-import { assertLive, describe, optionKeys, optionsObject, positiveInt } from '../internal/checks';
+import { assertLive, describe, optionsObject, positiveInt } from '../internal/checks';
 import { tidyObject } from '../internal/tensor-checks';
 import { weightsAreFinite } from '../training/rollback';
 import { writeArtifact, type SaveDestination } from '../io/artifact';
-import type { LossSpec } from '../losses/registry';
-import type { VectorQuantizerConfig } from '../quantizer/vector-quantizer-options';
 import type { DataSource } from '../training/data';
+import { finetuningModel, resolveFinetune, type FinetuneOptions } from '../training/finetune';
 import type { FitHistory, FitOptions } from '../training/fit-options';
 import type { InterpreterMode, PiqModel } from '../training/piq-model';
 import { Trainer } from '../training/trainer';
+import { INTERPRET_KEYS, type FinetuneRecord, type InterpreterConfig, type InterpretOptions, type InterpretResult, type InterpretTensors } from './interpreter-types';
 import { VERSION } from '../version';
 
-/**
- * The resolved, JSON configuration of an interpreter (what `save` writes besides the weights).
- * @category Interpreter
- */
-export interface InterpreterConfig {
-  mode: InterpreterMode;
-  numClasses: number;
-  inputShape: number[];
-  featureShape: [number, number, number];
-  featureLayer: string | null;
-  decoder: InterpreterDecoderConfig;
-  quantizer: VectorQuantizerConfig;
-  target: { name: string; config: Record<string, unknown> };
-  losses: LossSpec[];
-}
-
-/**
- * Plain-data result of {@link Interpreter.interpret}. Arrays are flat, row-major, example-major;
- * shapes are given alongside. Use {@link InterpretResult.example} for one example's views.
- * @category Interpreter
- */
-export interface InterpretResult {
-  batch: number;
-  /** Input shape `[height, width, channels]`. */
-  inputShape: [number, number, number];
-  numClasses: number;
-  /** The classifier's decision on each input, `[batch]`. */
-  predictedClass: Int32Array;
-  /** Softmax probabilities, `[batch, numClasses]`. */
-  probabilities: Float32Array;
-  /** Mask in [0, 1], `[batch, height, width]` (reconstruction mode: the channel mean of the reconstruction). */
-  mask: Float32Array;
-  /** The interpretation, `[batch, height, width, channels]`: `mask ⊙ input`, or the reconstruction. */
-  interpretation: Float32Array;
-  /** The decoder's reconstruction `[batch, height, width, channels]` in reconstruction mode, else null. */
-  reconstruction: Float32Array | null;
-  /** The classifier's decision on each interpretation, `[batch]` (equal to `predictedClass` where the interpretation is faithful). */
-  interpretationClass: Int32Array;
-  /** Chosen codebook rows, `[batch, codeHeight, codeWidth]`. */
-  codeIndices: Int32Array;
-  codeShape: [number, number];
-  /** Views of example `i` (subarrays; no copies). */
-  example(i: number): {
-    predictedClass: number;
-    probabilities: Float32Array;
-    mask: Float32Array;
-    interpretation: Float32Array;
-    reconstruction: Float32Array | null;
-    interpretationClass: number;
-    codeIndices: Int32Array;
-  };
-}
-
-/**
- * Options of {@link Interpreter.interpret} and {@link Interpreter.interpretTensors}.
- * @category Interpreter
- */
-export interface InterpretOptions {
-  /** Examples per internal chunk (bounds memory for large inputs). @defaultValue 64 */
-  batchSize?: number;
-  /**
-   * For pixel inputs (ImageData, image, canvas, video): the values the bytes 0 and 255 are mapped
-   * to, linearly: the range the classifier was trained on. Tensors are used as they are.
-   * @defaultValue [0, 1]
-   */
-  inputRange?: readonly [number, number];
-}
-
-const INTERPRET_KEYS = optionKeys<InterpretOptions>({ batchSize: true, inputRange: true });
-
-/**
- * What {@link Interpreter.interpretTensors} returns: the fields of {@link InterpretResult} as
- * tensors, which the caller owns (`tf.dispose(Object.values(t))` frees them all).
- * @category Interpreter
- */
-export interface InterpretTensors {
-  /** `[batch]` int32. */
-  predictedClass: tf.Tensor1D;
-  /** `[batch, numClasses]`. */
-  probabilities: tf.Tensor2D;
-  /** `[batch, height, width]` in [0, 1]. */
-  mask: tf.Tensor3D;
-  /** `[batch, height, width, channels]`. */
-  interpretation: tf.Tensor4D;
-  /** `[batch, height, width, channels]` in reconstruction mode (a tensor of its own), else null. */
-  reconstruction: tf.Tensor4D | null;
-  /** `[batch]` int32. */
-  interpretationClass: tf.Tensor1D;
-  /** `[batch, codeHeight, codeWidth]` int32. */
-  codeIndices: tf.Tensor3D;
-}
+export type { FinetuneRecord, InterpreterConfig, InterpretOptions, InterpretResult, InterpretTensors } from './interpreter-types';
 
 /**
  * A trained (or trainable) PIQ interpreter for one classifier: the object application code holds.
@@ -131,14 +40,22 @@ export interface InterpretTensors {
 export class Interpreter {
   private trainer: Trainer | undefined;
   private disposed = false;
-  /** Calls of fit / interpret in progress: dispose() frees the model only when the last one ends. */
+  private readonly finetuned: FinetuneRecord[];
+  /** Calls of fit / finetune / interpret in progress: dispose() frees the model only when the last one ends. */
   private inFlight = 0;
+  /** The training call in progress (fit and finetune exclude each other). */
+  private training: 'fit' | 'finetune' | undefined;
+  /** The trainer of the finetune in progress (dispose stops it). */
+  private tuner: Trainer | undefined;
 
   /** @internal Use {@link createInterpreter} or {@link loadInterpreter}. */
   constructor(
     /** The underlying {@link PiqModel} (decoder, quantizer, target, losses) for researchers. */
     readonly model: PiqModel,
-  ) {}
+    finetuned: readonly FinetuneRecord[] = [],
+  ) {
+    this.finetuned = finetuned.map((r) => ({ ...r }));
+  }
 
   /** The classifier as PIQ sees it. */
   get classifier(): ClassifierAdapter {
@@ -168,13 +85,26 @@ export class Interpreter {
    * decisions supervise the codebook partition. See {@link FitOptions}; with `checkpoint` the
    * checkpoints also hold the interpreter configuration (so `loadInterpreter` can load them for
    * inference), and `resumeFrom` continues an interrupted run exactly. One fit at a time: a second
-   * call while one runs is refused (PiqStateError); `interpret` and `save` may run meanwhile.
+   * call while one runs, or a call during a {@link Interpreter.finetune}, is refused (PiqStateError);
+   * `interpret` and `save` may run meanwhile.
    */
   async fit(data: DataSource, options: FitOptions = {}): Promise<FitHistory> {
     this.check('fit');
+    if (this.training === 'finetune') throw this.busy('Interpreter.fit');
     // Checkpoints carry the interpreter's configuration, so loadInterpreter can read them too.
     const trainer = (this.trainer ??= new Trainer(this.model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> }));
-    return this.track(() => trainer.fit(data, options));
+    // A second fit is refused by the trainer itself.
+    const first = this.training === undefined;
+    if (first) this.training = 'fit';
+    try {
+      return await this.track(() => trainer.fit(data, options));
+    } finally {
+      if (first) this.training = undefined;
+    }
+  }
+
+  private busy(owner: string): PiqStateError {
+    return new PiqStateError(`${owner}: a ${this.training} is already running on this interpreter. Await it (or stop it with 'signal') first.`);
   }
 
   /** Runs an async call that uses the model, so that dispose() during it defers freeing the model. */
@@ -187,6 +117,48 @@ export class Interpreter {
       if (this.disposed && this.inFlight === 0) this.release();
     }
   }
+
+  /**
+   * Faithfulness fine-tuning, a second phase after {@link Interpreter.fit}: trains the decoder (and
+   * adapter and codebook) on the interpreter's own PIQ losses plus classifier-in-the-loop terms on
+   * the decoded mask M — the classifier keeps its decision on `M ⊙ x` (`maskIn`), loses it on
+   * `(1 − M) ⊙ x` (`maskOut`), and M stays small (`sparsity`); see {@link faithfulnessTerm}. The
+   * class-restricted codebook is kept, so interpretations stay class-specific. The classifier is
+   * never trained. M is the mask in mask mode; in reconstruction mode (sigmoid output) it is the
+   * reconstruction itself, the mask `interpret` reports. A fresh Adam optimizer is used; the call is
+   * recorded in the configuration (`finetuned`). It is a separate phase rather than a `fit` option
+   * because the terms need a decoder that already draws the input (on an untrained decoder they
+   * drive the mask to trivial solutions) and because its defaults (epochs, learning rate) differ.
+   * It follows `fit`'s rules: refused while a `fit` or another `finetune` runs (PiqStateError);
+   * `interpret` and `save` may run meanwhile; `dispose` stops it before its next step; a diverging
+   * step is rolled back to the last finite state as in `fit`.
+   *
+   * @example
+   * ```ts
+   * await interpreter.fit(images, { epochs: 5 });
+   * const history = await interpreter.finetune(images, { epochs: 1, maskIn: 1, maskOut: 1, sparsity: 4 });
+   * console.log(history.epochs[0]?.loss['finetune.remove']); // the mask-out term, falling
+   * ```
+   */
+  async finetune(data: DataSource, options: FinetuneOptions = {}): Promise<FitHistory> {
+    this.check('finetune');
+    if (this.training !== undefined) throw this.busy('Interpreter.finetune');
+    const { weights, fit } = resolveFinetune(options);
+    const model = finetuningModel(this.model, weights);
+    const trainer = new Trainer(model, { modelConfig: () => this.getConfig() as unknown as Record<string, unknown> });
+    this.training = 'finetune';
+    this.tuner = trainer;
+    try {
+      const history = await this.track(() => trainer.fit(data, fit));
+      this.finetuned.push({ ...weights, steps: history.steps });
+      return history;
+    } finally {
+      this.training = undefined;
+      this.tuner = undefined;
+      trainer.dispose();
+    }
+  }
+
 
   /**
    * Interprets inputs: the classifier's decision, the mask, the interpretation (and
@@ -332,6 +304,8 @@ export class Interpreter {
     const m = this.model;
     return {
       mode: m.mode,
+      // Written only when it is not the sigmoid, so configurations of sigmoid interpreters stay as 0.1 wrote them.
+      ...(m.outputActivation !== 'sigmoid' ? { outputActivation: m.outputActivation } : {}),
       numClasses: m.classifier.numClasses,
       inputShape: [...m.classifier.inputShape],
       featureShape: [...m.classifier.featureShape] as [number, number, number],
@@ -340,6 +314,7 @@ export class Interpreter {
       quantizer: m.quantizer.getConfig(),
       target: { name: m.target.name, config: m.target.getConfig() },
       losses: m.loss.getSpec(),
+      ...(this.finetuned.length > 0 ? { finetuned: this.finetuned.map((r) => ({ ...r })) } : {}),
     };
   }
 
@@ -370,7 +345,7 @@ export class Interpreter {
 
   /**
    * Frees the interpreter's decoder, codebook and optimizer state (never the classifier). Calls
-   * made afterwards throw PiqStateError. A `fit` in progress stops before its next step (it rejects
+   * made afterwards throw PiqStateError. A `fit` or `finetune` in progress stops before its next step (it rejects
    * with PiqStateError); an `interpret` or `save` in progress completes; the memory is freed when
    * the last of them ends.
    */
@@ -378,7 +353,11 @@ export class Interpreter {
     if (this.disposed) return;
     this.disposed = true;
     if (this.inFlight === 0) this.release();
-    else this.trainer?.dispose(); // stops a running fit; the trainer frees its state when the fit ends
+    else {
+      // Stops a running fit or finetune; each trainer frees its state when its run ends.
+      this.trainer?.dispose();
+      this.tuner?.dispose();
+    }
   }
 
   private release(): void {

@@ -74,9 +74,9 @@ export async function loadInterpreter(source: SaveDestination, options: LoadInte
       quantizer = VectorQuantizer.fromConfig(config.quantizer);
       const target = options.target ?? createTarget(config.target.name, config.target.config);
       const loss = lossesFromSpec(config.losses);
-      const model = new PiqModel({ classifier: adapter, decoder, quantizer, mode: config.mode, target, loss });
+      const model = new PiqModel({ classifier: adapter, decoder, quantizer, mode: config.mode, target, loss, outputActivation: config.outputActivation ?? 'sigmoid' });
       model.setWeights(weights, OWNER);
-      return new Interpreter(model);
+      return new Interpreter(model, Array.isArray(config.finetuned) ? config.finetuned : []);
     } catch (e) {
       decoder.dispose();
       quantizer?.dispose();

@@ -65,7 +65,7 @@ export interface EnableWasmThreadsOptions {
   trimIdleWorkers?: boolean;
 }
 
-const ENABLE_THREADS_KEYS = optionKeys<EnableWasmThreadsOptions>({ threads: true, trimIdleWorkers: true });
+const ENABLE_WASM_THREADS_KEYS = optionKeys<EnableWasmThreadsOptions>({ threads: true, trimIdleWorkers: true });
 
 /**
  * What {@link enableWasmThreads} did, and how to undo it.
@@ -252,7 +252,7 @@ export async function enableWasmThreads(wasmBackend: WasmThreadsBackendModule, o
       `${OWNER}: 'wasmBackend' must be the @tensorflow/tfjs-backend-wasm module (with setThreadsCount and getThreadsCount), got ${describe(wasmBackend)}. Fix: import * as wasm from '@tensorflow/tfjs-backend-wasm' and pass wasm.`,
     );
   }
-  optionsObject(OWNER, options, ENABLE_THREADS_KEYS);
+  optionsObject(OWNER, options, ENABLE_WASM_THREADS_KEYS);
   const trim = boolean(OWNER, 'trimIdleWorkers', options.trimIdleWorkers ?? true);
   const node = isNode();
   const cores = logicalCores();

@@ -2,15 +2,32 @@
 // decides its architecture (code grid, up-sampling stages).
 import { PiqConfigError } from '../errors';
 import { boolean, describe, oneOf, positiveInt, shapeStr, optionKeys, optionsObject } from '../internal/checks';
+import { checkReferenceGeometry, isReferencePreset, referenceCodeGrid, type ReferencePreset } from './reference-presets';
 
 /**
  * Named starting points for the decoder architecture.
- * - `'image'`: no adapter, transposed-conv stages from the tap to the image (the reference MNIST shape).
- * - `'spectrogram'`: a residual adapter with a stride-2 down-projection before quantization, then
- *   transposed-conv stages back up (the reference audio shape, with channels scaled to the input).
+ * - `'image'` (default): the library's own decoder — no adapter, stride-2 transposed-conv stages
+ *   (kernel 4, bias-free, batch norm + ReLU, channels halving from `channels`) to the power-of-two
+ *   multiple of the tap nearest the input size, a bilinear resize to the exact size and a 3×3 output
+ *   convolution. Any tap and input size. Not the reference architecture: see `'reference-mnist'`.
+ * - `'spectrogram'`: the library's decoder with a residual adapter (3×3 conv → BN+ReLU → 3×3 conv,
+ *   added) and a 3×3 stride-2 down-projection before quantization. Inspired by the reference audio
+ *   setup (adapter, down-projection), but not its layers: see `'reference-audio'`.
+ * - `'reference-mnist'`: the authors' MNIST decoder (`VectorQuantizedPSI`, ycemsubakan/speechbrain-1
+ *   @ 52d37e40, `custom_models.py` L338-351, L435-447), layer for layer: no adapter; 2 ResBlocks
+ *   (skip `relu(x)`) → ReLU → ConvT(3,2,1) → BN → ReLU → ConvT(4,2,1) → BN → ReLU → ConvT(4,2,1).
+ *   Needs an output of (8H−4)×(8W−4) for a tap H×W (4×4×128 → 28×28: 741,633 trainable parameters).
+ * - `'reference-audio'`: SpeechBrain's `VectorQuantizedPSI_Audio` (speechbrain @ 9c826ef3,
+ *   `lobes/models/PIQ.py` L378-386, L454-475), layer for layer: ResBlockAudio → Conv(4,2,1) down →
+ *   [quantizer] → ConvT(4,2,1) up → ConvT(3,2,1) → ReLU → BN → 3 × [ConvT(4,2,1) → ReLU → BN] →
+ *   ConvT(12,1,1). Needs an output of (32⌊H/2⌋+1)×(32⌊W/2⌋+1) (26×32×256 → 417×513: 6,530,049
+ *   trainable parameters, about 80 GMAC per example).
+ *
+ * The reference presets use the tap's channels everywhere (the reference's `dim`), PyTorch's batch-norm
+ * settings (epsilon 1e-5, momentum 0.1) and biases on every convolution; see docs/interpreter.md.
  * @category Decoder
  */
-export type DecoderPreset = 'image' | 'spectrogram';
+export type DecoderPreset = 'image' | 'spectrogram' | 'reference-mnist' | 'reference-audio';
 
 /**
  * Options of {@link InterpreterDecoder}. Shapes are without the batch dimension.
@@ -38,7 +55,7 @@ export interface InterpreterDecoderOptions {
    */
   adapter?: 'none' | 'residual';
   /**
-   * Adds a stride-2 down-projection to the adapter (halves the code grid, as the reference audio setup).
+   * Adds a stride-2 down-projection to the adapter (halves the code grid like the reference audio setup's `down`, but with a 3x3 kernel where the reference uses 4x4; `'reference-audio'` reproduces it).
    * @defaultValue false (true for the spectrogram preset)
    */
   downsample?: boolean;
@@ -125,7 +142,8 @@ export function resolveInterpreterDecoderConfig(options: InterpreterDecoderOptio
   optionsObject(OWNER, options, DECODER_KEYS);
   const featureShape = shape3('featureShape', options.featureShape);
   const outputShape = shape3('outputShape', options.outputShape);
-  const preset = oneOf(OWNER, 'preset', options.preset ?? DEFAULT_INTERPRETER_DECODER.preset, ['image', 'spectrogram'] as const);
+  const preset = oneOf(OWNER, 'preset', options.preset ?? DEFAULT_INTERPRETER_DECODER.preset, ['image', 'spectrogram', 'reference-mnist', 'reference-audio'] as const);
+  if (isReferencePreset(preset)) return resolveReference(preset, featureShape, outputShape, options);
   const codeDim = positiveInt(OWNER, 'codeDim', options.codeDim ?? featureShape[2]);
   const adapter = oneOf(OWNER, 'adapter', options.adapter ?? (preset === 'spectrogram' ? 'residual' : 'none'), ['none', 'residual'] as const);
   const downsample = boolean(OWNER, 'downsample', options.downsample ?? preset === 'spectrogram');
@@ -143,8 +161,38 @@ export function resolveInterpreterDecoderConfig(options: InterpreterDecoderOptio
   return { featureShape, outputShape, preset, codeDim, adapter, downsample, channels, minChannels, norm, seed };
 }
 
-/** The code grid `[height, width]` the quantizer sees for a feature shape. */
-export function codeGridShape(featureShape: readonly number[], downsample: boolean): [number, number] {
+/** A reference preset's configuration: fixed architecture, so only the seed may be chosen. */
+function resolveReference(
+  preset: ReferencePreset,
+  featureShape: [number, number, number],
+  outputShape: [number, number, number],
+  options: InterpreterDecoderOptions,
+): InterpreterDecoderConfig {
+  const d = featureShape[2];
+  const audio = preset === 'reference-audio';
+  // What the preset fixes (a saved configuration repeats these values, and may).
+  const fixed = { adapter: audio ? 'residual' : 'none', downsample: audio, channels: d, minChannels: d, norm: 'batch' } as const;
+  for (const key of ['adapter', 'downsample', 'channels', 'minChannels', 'norm'] as const) {
+    if (options[key] !== undefined && options[key] !== fixed[key]) {
+      throw new PiqConfigError(
+        `${OWNER}: '${key}' cannot be set with preset '${preset}' (its layers are fixed by the reference), got ${describe(options[key])}. Remove '${key}', or use preset '${preset === 'reference-audio' ? 'spectrogram' : 'image'}'.`,
+      );
+    }
+  }
+  if (options.codeDim !== undefined && options.codeDim !== d) {
+    throw new PiqConfigError(
+      `${OWNER}: 'codeDim' must equal the tap's ${d} channels with preset '${preset}' (the reference quantizes at the tap's width), got ${describe(options.codeDim)}. Remove 'codeDim'.`,
+    );
+  }
+  const seed = options.seed ?? DEFAULT_INTERPRETER_DECODER.seed;
+  if (!Number.isInteger(seed)) throw new PiqConfigError(`${OWNER}: 'seed' must be an integer, got ${describe(seed)}.`);
+  checkReferenceGeometry(preset, featureShape, outputShape);
+  return { featureShape, outputShape, preset, codeDim: d, ...fixed, seed };
+}
+
+/** The code grid `[height, width]` the quantizer sees for a feature shape (with a reference preset: that preset's grid). */
+export function codeGridShape(featureShape: readonly number[], downsample: boolean, preset?: DecoderPreset): [number, number] {
+  if (isReferencePreset(preset)) return referenceCodeGrid(preset, featureShape);
   const [h, w] = featureShape as [number, number];
   return downsample ? [Math.ceil(h / 2), Math.ceil(w / 2)] : [h, w];
 }

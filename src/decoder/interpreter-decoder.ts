@@ -4,8 +4,32 @@ import { PiqConfigError, PiqInputError, PiqStateError } from '../errors';
 import { assertLive, describe, shapeStr } from '../internal/checks';
 import { codeGridShape, resolveInterpreterDecoderConfig, type InterpreterDecoderConfig, type InterpreterDecoderOptions } from './decoder-config';
 import { buildAdapter, buildDecoder, checkCustomDecoder } from './decoder-networks';
+import { buildReferenceAdapter, buildReferenceDecoder, isReferencePreset } from './reference-presets';
 
 const OWNER = 'InterpreterDecoder';
+
+/**
+ * One layer of {@link InterpreterDecoder.layerSummary}.
+ * @category Decoder
+ */
+export interface DecoderLayerSummary {
+  /** `'adapter'` (before the quantizer) or `'decoder'` (after it). */
+  part: 'adapter' | 'decoder';
+  name: string;
+  /** The tfjs-layers class name, e.g. `'Conv2DTranspose'`, `'Cropping2D'`, `'PiqBatchNormRelu'`. */
+  type: string;
+  kernelSize?: number[];
+  strides?: number[];
+  padding?: string | number[][];
+  cropping?: number[][];
+  filters?: number;
+  /** For batch-norm layers: whether a ReLU follows inside the layer. */
+  relu?: boolean;
+  /** Output shape without the batch dimension. */
+  outputShape: number[];
+  trainableParams: number;
+  nonTrainableParams: number;
+}
 
 /**
  * The paper's decoder ψ (with the optional adapter A): maps the classifier's tapped features to
@@ -42,17 +66,19 @@ export class InterpreterDecoder {
    */
   constructor(options: InterpreterDecoderOptions, customDecoder?: tfl.LayersModel) {
     this.config = resolveInterpreterDecoderConfig(options);
-    const grid = codeGridShape(this.config.featureShape, this.config.downsample);
+    const grid = codeGridShape(this.config.featureShape, this.config.downsample, this.config.preset);
     this.codeShape = [grid[0], grid[1], this.config.codeDim];
     // Check a custom decoder before building anything, so a rejected one leaves no variables behind.
     if (customDecoder !== undefined) checkCustomDecoder(customDecoder, this.codeShape, this.config.outputShape);
-    this.adapterModel = buildAdapter(this.config);
-    if (customDecoder) {
-      this.decoderModel = customDecoder;
-      this.config.customDecoderTopology = customDecoder.toJSON(null, false);
+    const c = this.config;
+    if (isReferencePreset(c.preset)) {
+      this.adapterModel = buildReferenceAdapter(c.preset, c.featureShape, c.seed);
+      this.decoderModel = customDecoder ?? buildReferenceDecoder(c.preset, c.featureShape, c.outputShape[2], c.seed);
     } else {
-      this.decoderModel = buildDecoder(this.config);
+      this.adapterModel = buildAdapter(c);
+      this.decoderModel = customDecoder ?? buildDecoder(c);
     }
+    if (customDecoder) this.config.customDecoderTopology = customDecoder.toJSON(null, false);
   }
 
   private check(method: string): void {
@@ -61,16 +87,28 @@ export class InterpreterDecoder {
 
   /**
    * Maps features `[batch, h, w, channels]` to the code space `[batch, h', w', codeDim]` (identity without adapter).
-   * @param training true during training (batch-norm statistics update).
+   * @param training true during training: batch norm normalises with the batch's statistics (and
+   *   updates its moving averages, unless `options.updateStatistics` is false).
+   * @param options `updateStatistics: false` encodes as training does without moving the batch-norm
+   *   averages (used to seed the codebook from the first batch).
    */
-  encode(features: tf.Tensor4D, training = false): tf.Tensor4D {
+  encode(features: tf.Tensor4D, training = false, options: { updateStatistics?: boolean } = {}): tf.Tensor4D {
     this.check('encode');
     const [h, w, d] = this.config.featureShape;
     if (!(features instanceof tf.Tensor) || features.rank !== 4 || features.shape[1] !== h || features.shape[2] !== w || features.shape[3] !== d) {
       throw new PiqInputError(`${OWNER}.encode: 'features' must have shape [batch, ${h}, ${w}, ${d}], got ${features instanceof tf.Tensor ? shapeStr(features.shape) : describe(features)}.`);
     }
-    if (!this.adapterModel) return tf.clone(features);
-    return this.adapterModel.apply(features, { training }) as tf.Tensor4D;
+    const adapter = this.adapterModel;
+    if (!adapter) return tf.clone(features);
+    if (!training || options.updateStatistics !== false) return adapter.apply(features, { training }) as tf.Tensor4D;
+    // Batch statistics without a moving-average update: keep the non-trainable weights and put them back.
+    const kept = adapter.nonTrainableWeights.map((w) => tf.clone(w.read()));
+    try {
+      return adapter.apply(features, { training: true }) as tf.Tensor4D;
+    } finally {
+      adapter.nonTrainableWeights.forEach((w, i) => w.write(kept[i] as tf.Tensor));
+      tf.dispose(kept);
+    }
   }
 
   /**
@@ -137,6 +175,38 @@ export class InterpreterDecoder {
       );
     }
     for (const { model, values } of plan) model.setWeights(values);
+  }
+
+  /**
+   * The layers of the adapter and the decoder, in order, with their type, kernel, strides, padding,
+   * cropping, output shape (without batch) and parameter counts: the architecture as built.
+   */
+  layerSummary(): DecoderLayerSummary[] {
+    this.check('layerSummary');
+    const rows: DecoderLayerSummary[] = [];
+    for (const [part, model] of [['adapter', this.adapterModel], ['decoder', this.decoderModel]] as const) {
+      for (const layer of model?.layers ?? []) {
+        if (layer.getClassName() === 'InputLayer') continue;
+        const cfg = layer.getConfig() as Record<string, unknown>;
+        const count = (ws: tfl.LayerVariable[]) => ws.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+        const out = layer.outputShape as number[];
+        rows.push({
+          part,
+          name: layer.name,
+          type: layer.getClassName(),
+          ...(cfg['kernelSize'] !== undefined ? { kernelSize: cfg['kernelSize'] as number[] } : {}),
+          ...(cfg['strides'] !== undefined ? { strides: cfg['strides'] as number[] } : {}),
+          ...(cfg['padding'] !== undefined ? { padding: cfg['padding'] as DecoderLayerSummary['padding'] } : {}),
+          ...(cfg['cropping'] !== undefined ? { cropping: cfg['cropping'] as number[][] } : {}),
+          ...(cfg['filters'] !== undefined ? { filters: cfg['filters'] as number } : {}),
+          ...(cfg['relu'] !== undefined ? { relu: cfg['relu'] as boolean } : {}),
+          outputShape: out.slice(1),
+          trainableParams: count(layer.trainableWeights),
+          nonTrainableParams: count(layer.nonTrainableWeights),
+        });
+      }
+    }
+    return rows;
   }
 
   /** Number of scalar parameters (trainable and not). */

@@ -38,7 +38,13 @@ export function crossEntropyWithClass(logits: tf.Tensor2D, cls: tf.Tensor1D, num
  * @category Losses
  */
 export interface ReconstructionLossOptions {
-  /** `'bce'` on the decoder logits (the reference MNIST setup), `'mse'` or `'l1'` on the sigmoid output. @defaultValue 'bce' */
+  /**
+   * `'bce'` on the decoder logits (the reference MNIST setup; needs the sigmoid output and targets in
+   * [0, 1]), `'mse'` or `'l1'` on the decoder output. With the softplus output (`createInterpreter({
+   * reconstruction: 'mse' })`), `'mse'` is the reference audio recipe's reconstruction loss
+   * `mean((X − softplus(ψ))²)`.
+   * @defaultValue 'bce'
+   */
   kind?: 'bce' | 'mse' | 'l1';
 }
 
@@ -50,7 +56,9 @@ const RECONSTRUCTION_KEYS = optionKeys<ReconstructionLossOptions>({ kind: true }
 export const DEFAULT_RECONSTRUCTION_LOSS_OPTIONS = Object.freeze({ kind: 'bce' as 'bce' | 'mse' | 'l1' });
 
 /**
- * Reconstruction of the target by the decoder output: BCE (on logits, numerically stable), MSE or L1.
+ * Reconstruction of the target by the decoder output: BCE (on logits, numerically stable), MSE or L1,
+ * each a mean over all elements. BCE is bounded below only for targets in [0, 1]: the trainer refuses
+ * reconstruction-mode inputs outside the output's range (see docs/interpreter.md).
  * @example
  * ```ts
  * import { reconstructionLoss } from 'piq-tfjs';
@@ -66,7 +74,12 @@ export function reconstructionLoss(options: ReconstructionLossOptions = {}): Los
     getConfig: () => ({ kind }),
     compute: (ctx) =>
       tf.tidy(() => {
-        if (kind === 'bce') return bceWithLogits(ctx.decoderLogits, ctx.target);
+        if (kind === 'bce') {
+          if (ctx.outputActivation === 'softplus') {
+            throw new PiqConfigError(`reconstructionLoss: kind 'bce' needs the sigmoid output, got a softplus output. Use reconstructionLoss({ kind: 'mse' }) (the reference's pairing with softplus).`);
+          }
+          return bceWithLogits(ctx.decoderLogits, ctx.target);
+        }
         const d = tf.sub(ctx.decoderOutput, ctx.target);
         return (kind === 'mse' ? tf.mean(tf.square(d)) : tf.mean(tf.abs(d))) as tf.Scalar;
       }),
@@ -217,11 +230,11 @@ export function totalVariationLoss(): Loss {
  * @category Losses
  */
 export interface LmacLossOptions {
-  /** Weight of CE(f(M ⊙ x), c). @defaultValue 4 */
+  /** Weight of CE(f(M ⊙ x), c) (batch mean). @defaultValue 4 */
   maskIn?: number;
-  /** Weight of the (subtracted) CE(f((1 − M) ⊙ x), c). @defaultValue 0.2 */
+  /** Weight of the (subtracted) CE(f((1 − M) ⊙ x), c) (batch mean). @defaultValue 0.2 */
   maskOut?: number;
-  /** Weight of mean |M|. @defaultValue 0.4 */
+  /** Weight of the sparsity term `Σ_b mean|M_b|` (the sum over the batch of per-example means, as L-MAC). @defaultValue 0.4 */
   sparsity?: number;
 }
 
@@ -233,8 +246,14 @@ const LMAC_KEYS = optionKeys<LmacLossOptions>({ maskIn: true, maskOut: true, spa
 export const DEFAULT_LMAC_LOSS_OPTIONS = Object.freeze({ maskIn: 4, maskOut: 0.2, sparsity: 0.4 });
 
 /**
- * The L-MAC-style classification term: `maskIn·CE(f(M⊙x), c) − maskOut·CE(f((1−M)⊙x), c) + sparsity·mean|M|`,
- * with c the predicted class (defaults 4, 0.2, 0.4 as in L-MAC). Only meaningful in mask mode.
+ * The L-MAC objective (Paissan, Ravanelli, Subakan, "Listenable Maps for Audio Classifiers", ICML 2024,
+ * arXiv 2403.13086; SpeechBrain
+ * `recipes/ESC50/interpret/train_lmac.py` L241-249 with `lmac_cnn14.yaml`'s weights 4, 0.2, 0.4):
+ * `maskIn·CE(f(M⊙x), c) − maskOut·CE(f((1−M)⊙x), c) + sparsity·Σ_b mean|M_b|`, with c the
+ * predicted class, both cross-entropies batch means, and the sparsity term the **sum** over the batch
+ * of each example's mean |M| (the reference's `mean((-1,-2,-3))` of a `[B, T, F]` mask is the batch
+ * mean, broadcast over the B examples and summed: `B · mean|M|`). Its weight therefore grows with the
+ * batch size, as in the reference. The mask-out term is unbounded below. Only meaningful in mask mode.
  * @example
  * ```ts
  * import { lmacLoss } from 'piq-tfjs';
@@ -257,7 +276,8 @@ export function lmacLoss(options: LmacLossOptions = {}): Loss {
         const xout = tf.mul(tf.sub(1, m), ctx.input) as tf.Tensor4D;
         const ceIn = crossEntropyWithClass(ctx.classify(xin), ctx.predictedClass, ctx.numClasses);
         const ceOut = crossEntropyWithClass(ctx.classify(xout), ctx.predictedClass, ctx.numClasses);
-        return tf.addN([tf.mul(maskIn, ceIn), tf.mul(-maskOut, ceOut), tf.mul(sparsity, tf.mean(tf.abs(m)))]) as tf.Scalar;
+        const perExampleMean = tf.mean(tf.abs(m), [1, 2, 3]);
+        return tf.addN([tf.mul(maskIn, ceIn), tf.mul(-maskOut, ceOut), tf.mul(sparsity, tf.sum(perExampleMean))]) as tf.Scalar;
       }),
   };
 }

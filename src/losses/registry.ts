@@ -13,6 +13,7 @@ import {
   sparsityLoss,
   totalVariationLoss,
 } from './builtin';
+import { faithfulnessTerm, type FaithfulnessTermOptions } from './faithfulness-terms';
 import type { CombinedLossResult, Loss, LossContext, WeightedLoss } from './types';
 
 /**
@@ -30,6 +31,7 @@ const registry = createRegistry<Loss>({ register: 'registerLoss', create: 'creat
   ['sparsity', () => sparsityLoss()],
   ['totalVariation', () => totalVariationLoss()],
   ['lmac', (c) => lmacLoss(c)],
+  ['faithfulnessTerm', (c) => faithfulnessTerm(c as unknown as FaithfulnessTermOptions)],
 ]);
 
 /**

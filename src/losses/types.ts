@@ -35,7 +35,7 @@ export interface LossContext {
   target: tf.Tensor4D;
   /** Raw decoder output (pre-sigmoid logits), `[batch, height, width, outChannels]`. */
   decoderLogits: tf.Tensor4D;
-  /** `sigmoid(decoderLogits)`: the mask (mask mode) or the reconstruction (reconstruction mode). */
+  /** The output head applied to `decoderLogits` (`sigmoid`, or `softplus` for the MSE reconstruction variant): the mask (mask mode) or the reconstruction (reconstruction mode). */
   decoderOutput: tf.Tensor4D;
   /** The interpretation fed back to the classifier: `mask ⊙ input`, or the reconstruction. */
   interpretation: tf.Tensor4D;
@@ -60,6 +60,11 @@ export interface LossContext {
   numClasses: number;
   /** Output mode of the interpreter. */
   mode: 'reconstruction' | 'mask';
+  /**
+   * The decoder's output head (`decoderOutput = sigmoid(decoderLogits)` or `softplus(decoderLogits)`).
+   * @defaultValue 'sigmoid' when absent
+   */
+  outputActivation?: 'sigmoid' | 'softplus';
 }
 
 /**

@@ -128,5 +128,6 @@ export const perExample = {
     // p_c(x) = 1 (saturated) leaves no room to gain: 0 instead of 0/0.
     s.pX.map((p, i) => (p < 1 ? (100 * Math.max(0, (s.pIn[i] as number) - p)) / (1 - p) : 0)),
   faithfulness: (s: PerturbationScores): Float32Array => s.pX.map((p, i) => p - (s.pOut[i] as number)),
+  maskInFaithfulness: (s: PerturbationScores): Float32Array => s.pX.map((p, i) => p - (s.pIn[i] as number)),
   inputFidelity: (s: PerturbationScores): Float32Array => decisionAgreement(s.target, s.argmaxIn),
 };

@@ -16,7 +16,7 @@ import { METRIC_NAMES, PAPER_METRICS, type MetricName, type MetricOptions, type 
 export interface EvaluationOptions extends MetricOptions {
   /**
    * Which metrics to compute (any of {@link METRIC_NAMES}).
-   * @defaultValue the seven metrics of the PIQ / L-MAC papers: `['averageIncrease', 'averageDrop',
+   * @defaultValue the seven metrics of the L-MAC paper's evaluation: `['averageIncrease', 'averageDrop',
    * 'averageGain', 'faithfulness', 'inputFidelity', 'sparseness', 'complexity']`
    */
   metrics?: readonly MetricName[];
@@ -64,7 +64,7 @@ export interface EvaluationResult {
 }
 
 const OWNER = 'evaluateInterpretations';
-const PERTURBATION: readonly MetricName[] = ['averageIncrease', 'averageDrop', 'averageGain', 'faithfulness', 'inputFidelity'];
+const PERTURBATION: readonly MetricName[] = ['averageIncrease', 'averageDrop', 'averageGain', 'faithfulness', 'maskInFaithfulness', 'inputFidelity'];
 
 function resolveMetricNames(value: unknown): MetricName[] {
   if (!Array.isArray(value) || value.length === 0) {

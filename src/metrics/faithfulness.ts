@@ -22,6 +22,8 @@ async function perturbationMetric(
 /**
  * Average Increase (AI): the percentage of examples whose class probability rises when only the
  * masked part of the input is kept, `100 · 1[p_c(M ⊙ x) > p_c(x)]` per example (higher is better).
+ * Origin: "Increase in Confidence", Chattopadhay et al., Grad-CAM++ (WACV 2018, arXiv 1710.11063);
+ * used in the L-MAC paper's evaluation (arXiv 2403.13086), not in the PIQ paper.
  *
  * `p = softmax(classifier(x))`, `c` is the class predicted on `x` (or `options.target`).
  * Masks are `[batch, height, width]`, `[batch, height, width, 1]` (broadcast over channels) or the
@@ -50,6 +52,8 @@ export async function averageIncrease(
 /**
  * Average Drop (AD): the relative loss of class probability when only the masked part is kept,
  * `100 · max(0, p_c(x) − p_c(M ⊙ x)) / p_c(x)` per example (lower is better).
+ * Origin: Chattopadhay et al., Grad-CAM++ (WACV 2018, arXiv 1710.11063); used in the L-MAC paper's
+ * evaluation (arXiv 2403.13086), not in the PIQ paper.
  *
  * Softmax is applied once to the logits. The reference implementation (SpeechBrain's L-MAC/PIQ
  * recipes) applies it twice in AD, which compresses the scores; numbers are not comparable with it.
@@ -76,7 +80,8 @@ export async function averageDrop(
 /**
  * Average Gain (AG): the relative gain of class probability when only the masked part is kept,
  * `100 · max(0, p_c(M ⊙ x) − p_c(x)) / (1 − p_c(x))` per example (higher is better; 0 when
- * `p_c(x)` is exactly 1).
+ * `p_c(x)` is exactly 1). Origin: Zhang et al., Opti-CAM (CVIU 2024, arXiv 2301.07002), as the
+ * complement of AD; used in the L-MAC paper's evaluation (arXiv 2403.13086).
  *
  * @example
  * ```ts
@@ -99,7 +104,10 @@ export async function averageGain(
 
 /**
  * Faithfulness (FF): how much the class probability falls when the masked part is removed,
- * `p_c(x) − p_c((1 − M) ⊙ x)` per example (higher is better; in [−1, 1]).
+ * `p_c(x) − p_c((1 − M) ⊙ x)` per example (higher is better; in [−1, 1]). Origin: removal-based
+ * faithfulness on spectra as in L2I (Parekh et al., NeurIPS 2022, arXiv 2202.11479), named FF in the
+ * L-MAC paper (arXiv 2403.13086). PIQ's own 2023 code scored the mask-in form instead:
+ * {@link maskInFaithfulness}.
  *
  * @example
  * ```ts
@@ -121,8 +129,38 @@ export async function faithfulness(
 }
 
 /**
+ * Mask-in faithfulness, PIQ's 2023 faithfulness score: how much the class probability falls when
+ * only the masked part is kept, `p_c(x) − p_c(M ⊙ x)` per example (**lower is better**; in [−1, 1]).
+ *
+ * This is the `compute_faithfulness` of PIQ's first SpeechBrain recipe (speechbrain @ 26d25d461e40,
+ * `recipes/ESC50/interpret/train_piq.py` L458-483: single softmax, c predicted on x, logged as
+ * `faithfulness_mean` / `_median`). In 2024 the recipes replaced it by the mask-out form of
+ * {@link faithfulness} (commit af0673a7), so numbers called "faithfulness" in PIQ's 2023 code and
+ * in the L-MAC paper measure opposite things.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { maskInFaithfulness } from 'piq-tfjs';
+ * const classifier = (x: tf.Tensor) => tf.concat([tf.sum(x, 1, true), tf.zeros([x.shape[0], 1])], 1);
+ * const r = await maskInFaithfulness(classifier, tf.tensor2d([[2, 1]]), tf.tensor2d([[1, 0]]));
+ * console.log(r.mean.toFixed(4)); // '0.0718'  (sigmoid(3) − sigmoid(2))
+ * ```
+ * @category Metrics
+ */
+export async function maskInFaithfulness(
+  classifier: ScoringClassifier,
+  inputs: tf.Tensor,
+  masks: tf.Tensor,
+  options?: MetricOptions,
+): Promise<MetricResult> {
+  return perturbationMetric('maskInFaithfulness', MASK_IN, classifier, inputs, masks, options);
+}
+
+/**
  * Input Fidelity (Fid-In): whether the classifier still predicts class c from the masked part
  * alone, `1[argmax f(M ⊙ x) = c]` per example (higher is better; the mean is a fraction).
+ * Origin: PIQ's 2023 recipe (`compute_fidelity`, logged as `input_fidelity`), reused by L-MAC.
  *
  * @example
  * ```ts

@@ -60,7 +60,9 @@ function perMask(owner: string, masks: tf.Tensor, stat: (v: Float32Array) => num
 /**
  * Sparseness (SPS): the Gini index of each flattened mask `|M|`, sorted ascending `a_1..a_n`:
  * `Σ_i (2i − n − 1) a_i / (n Σ_i a_i)` (higher is better: 0 for a flat mask, `1 − 1/n` for a
- * single non-zero element). An all-zero mask scores 0.
+ * single non-zero element). An all-zero mask scores 0. Origin: Chalasani et al. (ICML 2020), as
+ * Quantus' `Sparseness` (Hedström et al., JMLR 2023); used in the L-MAC paper's evaluation
+ * (arXiv 2403.13086), not in the PIQ paper.
  *
  * Works on any finite masks `[batch, ...]` (signed attributions too, through `|M|`); every
  * element counts, so a full-shape mask `[batch, height, width, channels]` is scored over channels too.
@@ -81,7 +83,8 @@ export function sparseness(masks: tf.Tensor): MetricResult {
 /**
  * Complexity (COMP): the entropy, in nats, of each flattened mask normalised to a distribution,
  * `−Σ_i q_i ln q_i` with `q = |M| / Σ|M|` and `0 · ln 0 = 0` (lower is better: 0 for a single
- * non-zero element, `ln n` for a flat mask). An all-zero mask scores `ln n`.
+ * non-zero element, `ln n` for a flat mask). An all-zero mask scores `ln n`. Origin: Bhatt, Weller,
+ * Moura (IJCAI 2020), as Quantus' `Complexity`; used in the L-MAC paper's evaluation (arXiv 2403.13086).
  *
  * @example
  * ```ts

@@ -46,6 +46,7 @@ export type MetricName =
   | 'averageDrop'
   | 'averageGain'
   | 'faithfulness'
+  | 'maskInFaithfulness'
   | 'inputFidelity'
   | 'sparseness'
   | 'complexity'
@@ -54,7 +55,11 @@ export type MetricName =
   | 'pointingGame'
   | 'maskIoU';
 
-/** The seven metrics of the PIQ and L-MAC papers, in their order: what evaluateInterpretations computes by default. */
+/**
+ * The seven metrics of the L-MAC paper's evaluation (arXiv 2403.13086; SpeechBrain
+ * `interpreter_brain.py`), in its order: what evaluateInterpretations computes by default. None of
+ * them is from the PIQ paper; see docs/evaluating-interpretations.md for each one's origin.
+ */
 export const PAPER_METRICS = Object.freeze([
   'averageIncrease',
   'averageDrop',
@@ -69,4 +74,4 @@ export const PAPER_METRICS = Object.freeze([
  * Every metric name {@link evaluateInterpretations} knows, in a stable order.
  * @category Metrics
  */
-export const METRIC_NAMES: readonly MetricName[] = Object.freeze([...PAPER_METRICS, 'deletionAuc', 'insertionAuc', 'pointingGame', 'maskIoU'] as const);
+export const METRIC_NAMES: readonly MetricName[] = Object.freeze([...PAPER_METRICS, 'maskInFaithfulness', 'deletionAuc', 'insertionAuc', 'pointingGame', 'maskIoU'] as const);

@@ -1,7 +1,7 @@
 // Options of Trainer.fit, their defaults and their one resolution (validated once, at the boundary).
 import * as tf from '@tensorflow/tfjs-core';
 import { PiqConfigError } from '../errors';
-import { boolean, describe, finiteNumber, oneOf, optionKeys, optionsObject, positiveInt } from '../internal/checks';
+import { boolean, describe, finiteNumber, nonNegativeInt, oneOf, optionKeys, optionsObject, positiveInt } from '../internal/checks';
 import { loadHandler, saveHandler, type SaveDestination } from '../io/artifact';
 import { resolveCallbacks, type FitCallback, type Verbosity } from './callbacks';
 import type { DataSource } from './data';
@@ -10,7 +10,17 @@ import type { DataSource } from './data';
 type Monitor = 'inputFidelity' | 'loss';
 
 /**
- * Reduce-on-plateau learning-rate schedule (the reference halves the rate when validation input fidelity stalls).
+ * Reduce-on-plateau learning-rate schedule, checked after each epoch's validation. The defaults are
+ * tf.keras's rule, not the reference's; the reference audio recipe's schedule (SpeechBrain
+ * `ReduceLROnPlateau`, halving on validation input fidelity, patience 3, not before epoch 100,
+ * floor 1e-8) is `{ rule: 'speechbrain', patience: 3, minEpochsBeforeReduce: 100, minLearningRate: 1e-8 }`
+ * (the MNIST development code: `minEpochsBeforeReduce: 50`, `monitor: 'loss'`).
+ *
+ * @example
+ * ```ts
+ * await interpreter.fit(train, { epochs: 200, batchSize: 16, learningRate: 2e-4, weightDecay: 2e-6, validationData: valid,
+ *   lrSchedule: { rule: 'speechbrain', patience: 3, minEpochsBeforeReduce: 100, minLearningRate: 1e-8 } });
+ * ```
  * @category Training
  */
 export interface PlateauScheduleOptions {
@@ -18,13 +28,33 @@ export interface PlateauScheduleOptions {
   monitor?: 'inputFidelity' | 'loss';
   /** Multiplier applied to the rate on a plateau. @defaultValue 0.5 */
   factor?: number;
-  /** Epochs without improvement before reducing. @defaultValue 2 */
+  /**
+   * Epochs without improvement tolerated. With `rule: 'keras'` the rate is reduced on the
+   * `patience`-th such epoch in a row; with `rule: 'speechbrain'` on the (`patience` + 1)-th.
+   * @defaultValue 2
+   */
   patience?: number;
   /** Lowest learning rate. @defaultValue 1e-6 */
   minLearningRate?: number;
+  /**
+   * How epochs are counted. `'keras'`: an improvement must beat the best value (by more than 1e-9),
+   * the rate falls on the `patience`-th epoch without one. `'speechbrain'`: the reference's
+   * `ReduceLROnPlateau` — a value at least as good as the anchor (equality counts) is an improvement
+   * and becomes the anchor; the rate falls on the (`patience` + 1)-th epoch without one; up to epoch
+   * `minEpochsBeforeReduce` the anchor is simply the latest value.
+   * @defaultValue 'keras'
+   */
+  rule?: 'keras' | 'speechbrain';
+  /**
+   * No reduction at the end of epochs 1 … N (1-based epochs of this `fit` call; a run resumed from a
+   * checkpoint continues the count): the reference's `dont_halve_until_epoch` (100 for audio, 50 for MNIST). The earliest
+   * reduction with the speechbrain rule is at the end of epoch N + patience + 1.
+   * @defaultValue 0
+   */
+  minEpochsBeforeReduce?: number;
 }
 
-const PLATEAU_KEYS = optionKeys<PlateauScheduleOptions>({ monitor: true, factor: true, patience: true, minLearningRate: true });
+const PLATEAU_KEYS = optionKeys<PlateauScheduleOptions>({ monitor: true, factor: true, patience: true, minLearningRate: true, rule: true, minEpochsBeforeReduce: true });
 
 /**
  * Early stopping on a validation quantity.
@@ -148,7 +178,8 @@ export interface FitOptions {
   resumeFrom?: SaveDestination;
 }
 
-const FIT_KEYS = optionKeys<FitOptions>({
+/** The keys of {@link FitOptions} (for the unknown-key check; `Interpreter.finetune` adds its own). */
+export const FIT_KEYS = optionKeys<FitOptions>({
   epochs: true,
   batchSize: true,
   learningRate: true,
@@ -281,6 +312,8 @@ export function resolveFit(options: FitOptions) {
         factor: finiteNumber(OWNER, 'lrSchedule.factor', lrSchedule.factor ?? 0.5, { min: 0, max: 1, minExclusive: true }),
         patience: positiveInt(OWNER, 'lrSchedule.patience', lrSchedule.patience ?? 2),
         minLearningRate: finiteNumber(OWNER, 'lrSchedule.minLearningRate', lrSchedule.minLearningRate ?? 1e-6, { min: 0 }),
+        rule: oneOf(OWNER, 'lrSchedule.rule', lrSchedule.rule ?? 'keras', ['keras', 'speechbrain'] as const),
+        minEpochsBeforeReduce: nonNegativeInt(OWNER, 'lrSchedule.minEpochsBeforeReduce', lrSchedule.minEpochsBeforeReduce ?? 0),
       }
     : undefined;
   const early = earlyStopping

@@ -10,6 +10,7 @@ import { CallbackList, epochLogs, historyOf, lossLogs, type FitCallback, type Fi
 import { restoreCheckpoint, writeCheckpoint, type CheckpointPosition, type CheckpointState } from './checkpoint';
 import { epochBatches, type DataSource } from './data';
 import type { EpochLog, EvaluationLog, FitHistory, ResolvedFit } from './fit-options';
+import { PlateauSchedule } from './lr-schedule';
 import { Plateau } from './plateau';
 import { createProgressLogger, nodeStderr } from './progress';
 import { captureTrainer, Rollback, weightsFiniteFlag, type TrainerSnapshot } from './rollback';
@@ -44,7 +45,7 @@ export class FitRun {
   private readonly callbacks: CallbackList;
   private readonly progress: FitCallback | undefined;
   private readonly rand: SeededRandom;
-  private readonly plateau: Plateau | undefined;
+  private readonly plateau: PlateauSchedule | undefined;
   private readonly early: Plateau | undefined;
   private readonly batchesPerEpoch: number | undefined;
   private readonly fingerprint: CheckpointState['fingerprint'];
@@ -63,7 +64,7 @@ export class FitRun {
     private readonly control: FitControl,
   ) {
     this.rand = mulberry32(o.seed);
-    this.plateau = o.schedule ? new Plateau(o.schedule.monitor === 'inputFidelity') : undefined;
+    this.plateau = o.schedule ? new PlateauSchedule(o.schedule) : undefined;
     this.early = o.early ? new Plateau(o.early.monitor === 'inputFidelity') : undefined;
     const examples = data instanceof tf.Tensor ? data.shape[0] : null;
     this.batchesPerEpoch = examples === null ? undefined : Math.ceil(examples / o.batchSize);
@@ -268,7 +269,7 @@ export class FitRun {
     const log: EpochLog = { epoch: p.epoch, loss: mean(p.sums, p.logged), learningRate: this.trainer.learningRate, seconds: 0 };
     if (this.o.validationData !== undefined) {
       log.validation = await evaluateModel('Trainer.evaluate', this.trainer.model, this.o.validationData, this.o.batchSize);
-      this.applySchedules(log.validation);
+      this.applySchedules(log.validation, p.epoch);
     }
     log.seconds = (Date.now() - p.started) / 1000;
     this.history.epochs.push(log);
@@ -282,15 +283,11 @@ export class FitRun {
   }
 
   /** Reduce-on-plateau and early stopping on this epoch's validation. */
-  private applySchedules(v: EvaluationLog): void {
+  private applySchedules(v: EvaluationLog, epoch: number): void {
     const { schedule, early } = this.o;
     const watched = (monitor: 'inputFidelity' | 'loss') => (monitor === 'inputFidelity' ? v.inputFidelity : (v.loss.total as number));
     if (this.plateau && schedule) {
-      this.plateau.update(watched(schedule.monitor));
-      if (this.plateau.wait >= schedule.patience) {
-        this.trainer.learningRate = Math.max(schedule.minLearningRate, this.trainer.learningRate * schedule.factor);
-        this.plateau.wait = 0;
-      }
+      this.trainer.learningRate = this.plateau.next(epoch + 1, watched(schedule.monitor), this.trainer.learningRate);
     }
     if (this.early && early) {
       this.early.update(watched(early.monitor));

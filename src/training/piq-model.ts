@@ -17,6 +17,20 @@ import type { Target } from '../targets/targets';
 export type InterpreterMode = 'reconstruction' | 'mask';
 
 /**
+ * The decoder's output head: `'sigmoid'` (masks, and reconstructions of inputs in [0, 1]) or
+ * `'softplus'` (reconstructions of unbounded non-negative inputs such as log1p spectrograms, with
+ * the MSE loss: the reference audio recipe's reconstruction variant, `use_mask_output: False`).
+ * @category Training
+ */
+export type OutputActivation = 'sigmoid' | 'softplus';
+
+/**
+ * In reconstruction mode with a softplus output, the mask is `1[x̂ > τ·max x̂]` per example with this
+ * τ (the reference recipe's `mask_th`, SpeechBrain train_piq.py; the reference takes the maximum over the batch).
+ */
+export const SOFTPLUS_MASK_THRESHOLD = 0.35;
+
+/**
  * Tensors of one PIQ forward pass, `[batch, …]`. All owned by the caller (or the enclosing tidy).
  * @category Training
  */
@@ -31,8 +45,12 @@ export interface PiqForwardResult {
   commitmentLoss: tf.Scalar;
   perplexity: tf.Scalar;
   decoderLogits: tf.Tensor4D;
+  /** The output head applied to the logits: the mask (mask mode) or the reconstruction. */
   decoderOutput: tf.Tensor4D;
-  /** `[batch, height, width, 1]`: the mask (mask mode) or the channel mean of the reconstruction. */
+  /**
+   * `[batch, height, width, 1]`: the mask (mask mode), the channel mean of the reconstruction
+   * (reconstruction mode, sigmoid output) or `1[x̂ > 0.35·max x̂]` per example (softplus output).
+   */
   mask: tf.Tensor4D;
   /** `mask ⊙ input` (mask mode) or the reconstruction. */
   interpretation: tf.Tensor4D;
@@ -69,6 +87,8 @@ export class PiqModel {
   readonly mode: InterpreterMode;
   readonly target: Target;
   readonly loss: CombinedLoss;
+  /** The decoder's output head. */
+  readonly outputActivation: OutputActivation;
   private disposed = false;
 
   constructor(parts: {
@@ -78,8 +98,28 @@ export class PiqModel {
     mode: InterpreterMode;
     target: Target;
     loss: CombinedLoss;
+    /** @defaultValue 'sigmoid' */
+    outputActivation?: OutputActivation;
   }) {
     optionsObject('PiqModel', parts, PIQ_MODEL_KEYS, 'parts');
+    this.outputActivation = parts.outputActivation ?? 'sigmoid';
+    if (this.outputActivation !== 'sigmoid' && this.outputActivation !== 'softplus') {
+      throw new PiqConfigError(`PiqModel: 'outputActivation' must be one of 'sigmoid', 'softplus', got ${describe(parts.outputActivation)}.`);
+    }
+    if (this.outputActivation === 'softplus' && parts.mode === 'mask') {
+      throw new PiqConfigError(`PiqModel: 'outputActivation' must be 'sigmoid' in mask mode (a mask lies in [0, 1]), got 'softplus'. Use softplus only in reconstruction mode.`);
+    }
+    if (this.outputActivation === 'softplus') {
+      // Checked here, not only in the loss: an error inside a gradient tape leaves tfjs's saved tensors behind.
+      const bce = parts.loss.items.find((it) => it.weight !== 0 && it.loss.name === 'reconstruction' && (it.loss.getConfig().kind ?? 'bce') === 'bce');
+      if (bce) {
+        throw new PiqConfigError(`PiqModel: loss '${bce.key}' must not be reconstruction kind 'bce' with the softplus output (BCE needs the sigmoid), got kind 'bce'. Use reconstructionLoss({ kind: 'mse' }).`);
+      }
+      const term = parts.loss.items.find((it) => it.weight !== 0 && it.loss.name === 'faithfulnessTerm');
+      if (term) {
+        throw new PiqConfigError(`PiqModel: loss '${term.key}' (faithfulnessTerm) needs a sigmoid output (a mask in [0, 1]), got the softplus output. Remove it, or use reconstruction: 'bce' or mask mode.`);
+      }
+    }
     this.classifier = parts.classifier;
     this.decoder = parts.decoder;
     this.quantizer = parts.quantizer;
@@ -140,7 +180,7 @@ export class PiqModel {
       // checks (a device read-back) are skipped here; a NaN reaches the loss and stops training there.
       const q = this.quantizer.quantize(encoded, cls.predictedClass, { training, validate: false });
       const decoderLogits = this.decoder.decode(q.quantized as tf.Tensor4D, training);
-      const decoderOutput = tf.sigmoid(decoderLogits) as tf.Tensor4D;
+      const decoderOutput = (this.outputActivation === 'softplus' ? tf.softplus(decoderLogits) : tf.sigmoid(decoderLogits)) as tf.Tensor4D;
       let mask: tf.Tensor4D;
       let interpretation: tf.Tensor4D;
       if (this.mode === 'mask') {
@@ -148,6 +188,11 @@ export class PiqModel {
         interpretation = tf.mul(decoderOutput, x) as tf.Tensor4D;
       } else {
         mask = tf.mean(decoderOutput, 3, true) as tf.Tensor4D;
+        if (this.outputActivation === 'softplus') {
+          // An unbounded reconstruction is no mask: threshold it per example, as the reference recipe does.
+          const peak = tf.max(mask, [1, 2, 3], true);
+          mask = tf.cast(tf.greater(mask, tf.mul(peak, SOFTPLUS_MASK_THRESHOLD)), 'float32') as tf.Tensor4D;
+        }
         interpretation = decoderOutput;
       }
       return {
@@ -208,6 +253,7 @@ export class PiqModel {
       interpretationLogits: () => (interpLogits ??= classify(fwd.interpretation)),
       numClasses: this.classifier.numClasses,
       mode: this.mode,
+      outputActivation: this.outputActivation,
     };
   }
 
@@ -270,4 +316,4 @@ export class PiqModel {
   }
 }
 
-const PIQ_MODEL_KEYS = optionKeys<ConstructorParameters<typeof PiqModel>[0]>({ classifier: true, decoder: true, quantizer: true, mode: true, target: true, loss: true });
+const PIQ_MODEL_KEYS = optionKeys<ConstructorParameters<typeof PiqModel>[0]>({ classifier: true, decoder: true, quantizer: true, mode: true, target: true, loss: true, outputActivation: true });

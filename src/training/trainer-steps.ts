@@ -5,6 +5,7 @@ import { decisionAgreement } from '../classifier/scoring';
 import { PiqInputError } from '../errors';
 import { checkFiniteExamples, checkInputBatch } from '../classifier/input-check';
 import { epochBatches, type DataSource } from './data';
+import { checkReconstructionRange } from './input-range';
 import type { EvaluationLog } from './fit-options';
 import type { PiqModel } from './piq-model';
 
@@ -18,6 +19,8 @@ export interface TrainerState {
   step: number;
   /** JSON description of the model written into checkpoints. */
   readonly modelConfig: (() => Record<string, unknown>) | undefined;
+  /** Whether the reconstruction-mode input range was checked (reset by each fit; see input-range.ts). */
+  inputRangeChecked?: boolean;
   /** True while a fit runs: a second fit or a trainStep is refused meanwhile. */
   running: boolean;
   /** Set by `Trainer.dispose`: a running fit stops before its next step and frees the optimizer when it ends. */
@@ -43,8 +46,12 @@ function ensureOptimizer(state: TrainerState, lr: number): tf.AdamOptimizer {
  * seeding, loss and gradients inside one tidy, Adam with optional L2 weight decay, then the
  * quantizer's bookkeeping outside the tape. Nothing is read back from the device.
  */
-export function trainStep(state: TrainerState, x: tf.Tensor4D, weightDecay: number, learningRate: number): StepResult {
+export function trainStep(state: TrainerState, x: tf.Tensor4D, weightDecay: number, learningRate: number, owner = 'Trainer.fit'): StepResult {
   const model = state.model;
+  if (!state.inputRangeChecked) {
+    checkReconstructionRange(owner, model, x);
+    state.inputRangeChecked = true;
+  }
   const optimizer = ensureOptimizer(state, learningRate);
   const vars = model.trainableVariables;
   type Kept = { terms: Record<string, tf.Scalar>; perplexity: tf.Scalar; encoded: tf.Tensor; cls: tf.Tensor1D; idx: tf.Tensor };
@@ -56,7 +63,8 @@ export function trainStep(state: TrainerState, x: tf.Tensor4D, weightDecay: numb
       const cls = model.classify(x);
       const target = model.target.compute(x, { predictedClass: cls.predictedClass });
       if (model.quantizer.needsDataInit) {
-        tf.tidy(() => model.quantizer.initializeFromData(model.decoder.encode(cls.features, false), cls.predictedClass));
+        // Encoded as the training forward pass encodes (batch statistics), without moving the batch-norm averages.
+        tf.tidy(() => model.quantizer.initializeFromData(model.decoder.encode(cls.features, true, { updateStatistics: false }), cls.predictedClass));
       }
       const { value, grads } = gradsOrThrow(() => {
         const fwd = model.forwardFrom(x, cls, true);

@@ -93,7 +93,7 @@ export class Trainer {
     checkInputBatch(owner, 'x', x, this.model.classifier, { nonEmpty: false });
     finiteNumber(owner, 'weightDecay', weightDecay, { min: 0 });
     finiteNumber(owner, 'learningRate', learningRate, { min: 0, minExclusive: true });
-    return trainStep(this.state, x, weightDecay, learningRate);
+    return trainStep(this.state, x, weightDecay, learningRate, owner);
   }
 
   /**
@@ -117,6 +117,8 @@ export class Trainer {
     } else if (data === null || typeof data !== 'object') {
       throw new PiqInputError(`${OWNER}: 'data' must be a tf.Tensor4D, an array of batches, an (async) iterable or a tf.data dataset, got ${describe(data)}.`);
     }
+    // Each fit checks its first batch's range again (reconstruction mode): the data may differ from the last fit's.
+    this.state.inputRangeChecked = false;
     this.state.running = true;
     try {
       return await new FitRun(this.state, data, resolved, this).run();

@@ -114,6 +114,7 @@ describe('public calls leave no tensors behind (success paths)', () => {
         const out = tf.tidy(() => d.decode(d.encode(tf.ones([1, 4, 4, 2]), true), true));
         const w = d.getWeights();
         d.setWeights(w);
+        d.layerSummary();
         tf.dispose([out, ...Object.values(w)]);
         d.dispose();
       },
@@ -133,6 +134,9 @@ describe('public calls leave no tensors behind (success paths)', () => {
       interpreter.summary();
       interpreter.getConfig();
     }],
+    ['Interpreter.finetune (a fresh optimizer, disposed at the end)', async () => {
+      await interpreter.finetune(x, { epochs: 1, batchSize: 2 });
+    }],
     ['Interpreter.save and loadInterpreter', async () => {
       const h = memoryHandler();
       await interpreter.save(h);
@@ -143,7 +147,7 @@ describe('public calls leave no tensors behind (success paths)', () => {
       await deletionCurve(logits, x, masks, { steps: 3 });
       complexity(masks);
       maskIoU(masks, masks);
-      await evaluateInterpretations(logits, x, masks, { metrics: ['averageIncrease', 'averageDrop', 'averageGain', 'faithfulness', 'inputFidelity', 'sparseness', 'complexity'] });
+      await evaluateInterpretations(logits, x, masks, { metrics: ['averageIncrease', 'averageDrop', 'averageGain', 'faithfulness', 'inputFidelity', 'sparseness', 'complexity', 'maskInFaithfulness'] });
     }],
     ['baselines', async () => [
       await new Saliency(logits).explainTensors(x),

@@ -346,6 +346,20 @@ table('createInterpreter', () => [
   { bad: 'a target in reconstruction mode', call: () => createInterpreter({ classifier: F.classifier, mode: 'reconstruction', target: energyMask() }), error: PiqConfigError, arg: 'target' },
   { bad: 'a fractional seed', call: () => createInterpreter({ classifier: F.classifier, seed: 0.5 }), error: PiqConfigError, arg: 'seed' },
   { bad: 'zero output channels', call: () => createInterpreter({ classifier: F.classifier, decoder: { outputChannels: 0 } }), error: PiqConfigError, arg: 'decoder.outputChannels' },
+  { bad: 'an unknown reconstruction loss', call: () => createInterpreter({ classifier: F.classifier, reconstruction: 'l2' as never }), error: PiqConfigError, arg: 'reconstruction' },
+  { bad: "reconstruction: 'mse' in mask mode", call: () => createInterpreter({ classifier: F.classifier, mode: 'mask', reconstruction: 'mse' }), error: PiqConfigError, arg: 'reconstruction' },
+  { bad: 'a reference preset the tap cannot reach', call: () => createInterpreter({ classifier: F.classifier, decoder: { preset: 'reference-mnist' } }), error: PiqConfigError, arg: 'reference-mnist', owner: 'InterpreterDecoder' },
+  { bad: 'an unknown preset', call: () => createInterpreter({ classifier: F.classifier, decoder: { preset: 'reference' as never } }), error: PiqConfigError, arg: 'preset', owner: 'InterpreterDecoder' },
+]);
+
+table('Interpreter.finetune', () => [
+  { bad: 'a negative maskIn', call: () => F.interpreter.finetune(F.images, { maskIn: -1 }), error: PiqConfigError, arg: 'maskIn' },
+  { bad: 'an infinite sparsity weight', call: () => F.interpreter.finetune(F.images, { sparsity: Number.POSITIVE_INFINITY }), error: PiqConfigError, arg: 'sparsity' },
+  { bad: 'all term weights 0', call: () => F.interpreter.finetune(F.images, { maskIn: 0, maskOut: 0, sparsity: 0 }), error: PiqConfigError, arg: 'maskIn' },
+  { bad: 'options that are not an object', call: () => F.interpreter.finetune(F.images, 'fast' as never), error: PiqConfigError, arg: 'options' },
+  { bad: 'zero epochs', call: () => F.interpreter.finetune(F.images, { epochs: 0 }), error: PiqConfigError, arg: 'epochs', owner: 'Trainer.fit' },
+  { bad: 'images of another size', call: using(() => [tf.zeros([2, 4, 4, 1])], (x) => F.interpreter.finetune(x as tf.Tensor4D)), error: PiqInputError, arg: 'data', owner: 'Trainer.fit' },
+  { bad: 'use after dispose', call: () => F.dead.finetune(F.images), error: PiqStateError, arg: '', state: true },
 ]);
 
 table('loadInterpreter', () => [

@@ -437,7 +437,7 @@ describe('InterpreterDecoder lifecycle and option errors', () => {
     { what: 'non-positive channels', options: { ...base, channels: 0 }, message: /'channels' must be a positive integer, got 0\./ },
     { what: 'negative minChannels', options: { ...base, minChannels: -2 }, message: /'minChannels' must be a positive integer, got -2\./ },
     { what: 'fractional codeDim', options: { ...base, codeDim: 2.5 }, message: /'codeDim' must be a positive integer, got 2\.5\./ },
-    { what: 'an unknown preset', options: { ...base, preset: 'audio' }, message: /'preset' must be one of 'image', 'spectrogram', got "audio"\./ },
+    { what: 'an unknown preset', options: { ...base, preset: 'audio' }, message: /'preset' must be one of 'image', 'spectrogram', 'reference-mnist', 'reference-audio', got "audio"\./ },
     { what: 'an unknown adapter', options: { ...base, adapter: 'dense' }, message: /'adapter' must be one of 'none', 'residual', got "dense"\./ },
     { what: 'an unknown norm', options: { ...base, norm: 'layer' }, message: /'norm' must be one of 'batch', 'none', got "layer"\./ },
     { what: 'a non-boolean downsample', options: { ...base, downsample: 1 }, message: /'downsample' must be true or false, got 1\./ },

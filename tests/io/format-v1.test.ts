@@ -55,6 +55,9 @@ describe('formatVersion 1 interpreter artifact', () => {
     await expectNoTensorLeak(async () => {
       const interpreter = await loadInterpreter(fileSystem(join(here, INTERPRETER_DIR)), { classifier });
       expect(interpreter.getConfig()).toEqual(raw.config);
+      // Saved before the output head was configurable: read as the sigmoid.
+      expect(raw.config.outputActivation).toBeUndefined();
+      expect(interpreter.model.outputActivation).toBe('sigmoid');
       const expected = decodeRaw(raw);
       const loaded = { ...interpreter.model.decoder.getWeights(), ...interpreter.model.quantizer.getWeights() };
       expect(Object.keys(loaded).sort()).toEqual(Object.keys(expected).sort());

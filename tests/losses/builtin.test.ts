@@ -14,6 +14,7 @@ import {
   sparsityLoss,
   totalVariationLoss,
 } from '../../src/losses/builtin';
+import { faithfulnessTerm } from '../../src/losses/faithfulness-terms';
 import { createLoss } from '../../src/losses/registry';
 import type { Loss } from '../../src/losses/types';
 import { expectClose, expectNoTensorLeak, expectThrowsWithoutLeak } from '../helpers';
@@ -47,6 +48,9 @@ const TABLE: Row[] = [
   { label: 'totalVariation', make: () => totalVariationLoss(), wrt: 'logits' },
   { label: 'lmac (defaults)', make: () => lmacLoss(), wrt: 'logits' },
   { label: 'lmac (custom weights)', make: () => lmacLoss({ maskIn: 1, maskOut: 0.5, sparsity: 0 }), wrt: 'logits' },
+  { label: "faithfulnessTerm 'keep'", make: () => faithfulnessTerm({ term: 'keep' }), wrt: 'logits' },
+  { label: "faithfulnessTerm 'remove'", make: () => faithfulnessTerm({ term: 'remove' }), wrt: 'logits' },
+  { label: "faithfulnessTerm 'sparsity'", make: () => faithfulnessTerm({ term: 'sparsity' }), wrt: 'logits' },
 ];
 
 // A 2x2x3x1 mask with varied logits, varied targets and a varied input, so that no loss sits at a
@@ -292,6 +296,21 @@ describe('lmacLoss', () => {
     const f = contextFixture({ shape: [1, 2, 2, 1], logits: z, input: x, classify: lin.classify });
     expect(valueOf(f, (ctx) => lmacLoss().compute(ctx))).toBeCloseTo(byHand(4, 0.2, 0.4), 5);
     expect(valueOf(f, (ctx) => lmacLoss({ maskIn: 1, maskOut: 0, sparsity: 2 }).compute(ctx))).toBeCloseTo(byHand(1, 0, 2), 5);
+    f.dispose();
+  });
+
+  it("sums the per-example mean |M| over the batch, as the reference's train_lmac.py (not the batch mean)", () => {
+    // Three examples of 1×2×1 masks σ(z); by hand: Σ_b mean(σ(z_b)). The L-MAC reference computes
+    // mean over the whole [B, T, F] mask (the batch mean), broadcast over B and summed: B · mean|M|.
+    const zz = [0, 2, -1, 1, 3, -3];
+    const f = contextFixture({ shape: [3, 1, 2, 1], logits: zz, input: [1, 1, 1, 1, 1, 1] });
+    const m = zz.map(sigmoid);
+    const perExample = [0, 1, 2].map((b) => ((m[2 * b] as number) + (m[2 * b + 1] as number)) / 2);
+    const byHandSum = perExample.reduce((a, v) => a + v, 0); // 0.5 + 0.7311 … computed from σ
+    const value = valueOf(f, (ctx) => lmacLoss({ maskIn: 0, maskOut: 0, sparsity: 0.4 }).compute(ctx));
+    expect(value).toBeCloseTo(0.4 * byHandSum, 6);
+    expect(value).toBeCloseTo(0.4 * 3 * mean(m), 6); // = w · B · mean|M|
+    expect(value).not.toBeCloseTo(0.4 * mean(m), 3); // the old batch mean, 3× smaller
     f.dispose();
   });
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { deletionCurve, insertionCurve } from '../../src/metrics/curves';
 import { evaluateInterpretations } from '../../src/metrics/evaluate';
-import { averageDrop, averageGain, averageIncrease, faithfulness, inputFidelity } from '../../src/metrics/faithfulness';
+import { averageDrop, averageGain, averageIncrease, faithfulness, inputFidelity, maskInFaithfulness } from '../../src/metrics/faithfulness';
 import { maskIoU, pointingGame } from '../../src/metrics/localization';
 import { complexity, sparseness } from '../../src/metrics/mask-statistics';
 import { METRIC_NAMES, type MetricResult } from '../../src/metrics/types';
@@ -26,6 +26,7 @@ const table: [string, Run][] = [
   ['inputFidelity', (x, m, _g, batchSize) => inputFidelity(classifier, x, m, { batchSize })],
   ['sparseness', (_x, m) => sparseness(m)],
   ['complexity', (_x, m) => complexity(m)],
+  ['maskInFaithfulness', (x, m, _g, batchSize) => maskInFaithfulness(classifier, x, m, { batchSize })],
   ['deletionAuc', async (x, m, _g, batchSize) => curveResult(await deletionCurve(classifier, x, m, { batchSize, steps: 4 }))],
   ['insertionAuc', async (x, m, _g, batchSize) => curveResult(await insertionCurve(classifier, x, m, { batchSize, steps: 4 }))],
   ['pointingGame', (_x, m, g) => pointingGame(m, g)],

@@ -7,6 +7,7 @@ import {
   averageIncrease,
   faithfulness,
   inputFidelity,
+  maskInFaithfulness,
 } from '../../src/metrics/faithfulness';
 import { expectClose, expectNoTensorLeak, expectThrowsWithoutLeak } from '../helpers';
 import { argmaxJs, linear2x2, linearAdapter, linearLogitsJs, MS, sigmoid, softmaxJs, XS } from './fixtures';
@@ -26,6 +27,7 @@ function reference(xs: number[][], ms: number[][], targets?: number[]) {
       ad: (100 * Math.max(0, px - pi)) / px,
       ag: (100 * Math.max(0, pi - px)) / (1 - px),
       ff: px - po,
+      ffIn: px - pi,
       fid: argmaxJs(lin) === c ? 1 : 0,
     };
   });
@@ -42,6 +44,8 @@ describe('mask-in / mask-out metrics', () => {
     const ad = await averageDrop(linear2x2, x, m);
     // Example 0: logits [4.1, 0.3] -> p_0 = sigmoid(3.8); mask-in logits [1.6, -0.7] -> sigmoid(2.3).
     expect(ad.values[0]).toBeCloseTo((100 * (sigmoid(3.8) - sigmoid(2.3))) / sigmoid(3.8), 4);
+    // PIQ's 2023 mask-in faithfulness of example 0: p_0(x) − p_0(M ⊙ x) = sigmoid(3.8) − sigmoid(2.3).
+    expect((await maskInFaithfulness(linear2x2, x, m)).values[0]).toBeCloseTo(sigmoid(3.8) - sigmoid(2.3), 5);
     const ff = await faithfulness(linear2x2, x, m);
     // Mask-out of example 0: x ⊙ (1 − m) = [0, 0.5, -0.5, 2] -> logits [2.6, 0.8] -> p_0 = sigmoid(1.8).
     expect(ff.values[0]).toBeCloseTo(sigmoid(3.8) - sigmoid(1.8), 5);
@@ -58,6 +62,7 @@ describe('mask-in / mask-out metrics', () => {
       [averageGain, ref.map((r) => r.ag)],
       [faithfulness, ref.map((r) => r.ff)],
       [inputFidelity, ref.map((r) => r.fid)],
+      [maskInFaithfulness, ref.map((r) => r.ffIn)],
     ] as const;
     for (const [fn, expected] of cases) {
       const r = await expectNoTensorLeak(() => fn(linear2x2, x, m));
