@@ -368,30 +368,35 @@ async function loadOrTrainInterpreter(
     log(`piq:${s.name}: loaded from ${dir}`);
     return { interpreter, info: describe(interpreter, meta.trainSeconds, meta.finalLoss, true), dir };
   }
-  const interpreter = await createInterpreter(interpreterOptions(s, classifier, seed));
+  // A fine-tuned setting starts from its base setting's interpreter (trained or loaded from the cache).
+  const base = s.finetuneOf === undefined ? undefined : await loadOrTrainInterpreter(task, { ...findSetting(s.finetuneOf), epochs: s.epochs }, classifier, classifierDir, trainX, seed, retrain);
+  const interpreter = base?.interpreter ?? (await createInterpreter(interpreterOptions(s, classifier, seed)));
+  const epochs = base ? 1 : s.epochs;
   const steps = Math.ceil((trainX.shape[0] as number) / s.batchSize);
-  let bar = progressBar(`piq:${s.name} epoch 1/${s.epochs}`, steps);
+  const phase = base ? 'finetune' : 'epoch';
+  let bar = progressBar(`piq:${s.name} ${phase} 1/${epochs}`, steps);
   let finalLoss: Record<string, number> | null = null;
-  const history = await interpreter.fit(trainX, {
-    verbose: 0, // this script draws its own progress bar
-    epochs: s.epochs,
+  const progress = {
+    verbose: 0 as const, // this script draws its own progress bar
     batchSize: s.batchSize,
-    learningRate: s.learningRate,
     seed,
     logEvery: 10,
-    onProgress: (p) => {
+    onProgress: (p: { batch: number; loss: Record<string, number>; perplexity: number }) => {
       finalLoss = p.loss;
       bar.set(p.batch, `loss ${p.loss.total?.toFixed(3)} perplexity ${p.perplexity.toFixed(1)}`);
     },
-    onEpochEnd: (e) => {
+    onEpochEnd: (e: { epoch: number }) => {
       bar.done();
-      if (e.epoch + 1 < s.epochs) bar = progressBar(`piq:${s.name} epoch ${e.epoch + 2}/${s.epochs}`, steps);
+      if (e.epoch + 1 < epochs) bar = progressBar(`piq:${s.name} ${phase} ${e.epoch + 2}/${epochs}`, steps);
     },
-  });
+  };
+  // Fine-tuning: Interpreter.finetune with its own defaults (one epoch, its learning rate and term weights).
+  const history = base ? await interpreter.finetune(trainX, progress) : await interpreter.fit(trainX, { ...progress, epochs: s.epochs, learningRate: s.learningRate });
+  const trainSeconds = history.seconds + (base?.info.trainSeconds ?? 0);
   await interpreter.save(fileSystem(dir));
-  writeFileSync(metaPath, JSON.stringify({ trainSeconds: history.seconds, finalLoss }, null, 2));
-  log(`piq:${s.name}: trained in ${history.seconds.toFixed(1)} s, cached in ${dir}`);
-  return { interpreter, info: describe(interpreter, history.seconds, finalLoss, false), dir };
+  writeFileSync(metaPath, JSON.stringify({ trainSeconds, finalLoss }, null, 2));
+  log(`piq:${s.name}: trained in ${history.seconds.toFixed(1)} s${base ? ` (fine-tuning; ${trainSeconds.toFixed(1)} s with its base)` : ''}, cached in ${dir}`);
+  return { interpreter, info: describe(interpreter, trainSeconds, finalLoss, false), dir };
 }
 
 // ---- overlap test
