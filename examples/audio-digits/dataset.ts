@@ -167,6 +167,18 @@ export function mixClips(a: Float32Array, b: Float32Array, wa = 0.8, wb = 0.2): 
   return out;
 }
 
+/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /**
  * Deterministic overlap pairs over `labels`: `min(count, n)` dominant clips spread evenly over the
  * list (i = floor(q·n / count)), each paired with the first clip, from a seeded random start, whose
@@ -174,15 +186,7 @@ export function mixClips(a: Float32Array, b: Float32Array, wa = 0.8, wb = 0.2): 
  */
 export function overlapPairs(labels: ArrayLike<number>, count: number, seed = 1): Array<[number, number]> {
   const n = labels.length;
-  let state = seed >>> 0;
-  const rand = () => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed);
   const pairs: Array<[number, number]> = [];
   const m = Math.min(count, n);
   for (let q = 0; q < m; q++) {
@@ -197,4 +201,37 @@ export function overlapPairs(labels: ArrayLike<number>, count: number, seed = 1)
     }
   }
   return pairs;
+}
+
+/** Mean power `Σ x² / n` of a clip (0 for an empty clip). */
+export function signalPower(samples: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < samples.length; i++) s += (samples[i] as number) ** 2;
+  return samples.length > 0 ? s / samples.length : 0;
+}
+
+/**
+ * The gain `g` that puts a noise (or interfering clip) of mean power `noisePower` at `snrDb` below a
+ * signal of mean power `signalPower`: `10·log10(signalPower / (g²·noisePower)) = snrDb`, so
+ * `g = sqrt(signalPower / (noisePower · 10^(snrDb/10)))`.
+ */
+export function gainForSnr(signalPower: number, noisePower: number, snrDb: number): number {
+  if (!(signalPower > 0) || !(noisePower > 0)) {
+    throw new Error(`gainForSnr: both powers must be > 0, got signal ${signalPower} and noise ${noisePower} (a silent clip cannot be mixed at an SNR)`);
+  }
+  if (!Number.isFinite(snrDb)) throw new Error(`gainForSnr: snrDb must be a finite number of dB, got ${snrDb}`);
+  return Math.sqrt(signalPower / (noisePower * 10 ** (snrDb / 10)));
+}
+
+/**
+ * The controlled overlap mixture `a + g·b` of two equal-length clips, with `g` chosen so that `a`
+ * is `snrDb` dB above `b` over the whole clip (mean powers; 0 dB = equal energy). Not normalised:
+ * peak-normalise the result to feed the classifier the range it was trained on.
+ */
+export function mixAtSnr(a: Float32Array, b: Float32Array, snrDb: number): Float32Array {
+  if (a.length !== b.length) throw new Error(`mixAtSnr: clips must have the same length, got ${a.length} and ${b.length}`);
+  const g = gainForSnr(signalPower(a), signalPower(b), snrDb);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < out.length; i++) out[i] = (a[i] as number) + g * (b[i] as number);
+  return out;
 }

@@ -6,7 +6,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve, basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import {
   createInterpreter,
   energyMask,
@@ -18,6 +17,8 @@ import {
 import { encodeWav, interpretationToWaveform, spectrogram } from 'piq-tfjs/audio';
 import { encodePng, grid, spectrogramImage, type RgbaImage } from 'piq-tfjs/visualize';
 import { parseArgs, pickBackend, progressBar, log } from '../shared/cli';
+import { maskValueStatistics, mean, pct } from '../shared/stats';
+import { buildClassifier, subsample, trainClassifier } from './classifier';
 import { fitLength, listClips, mixClips, overlapPairs, peakNormalize, readClip, splitClips, type Clip } from './dataset';
 import { SPECTROGRAM_OPTIONS, imageShape, spectrogramImages } from './features';
 
@@ -95,29 +96,7 @@ async function main(): Promise<void> {
 
   // ---- classifier: small CNN on [frames, bins, 1]; the last conv layer 'features' is PIQ's tap
   const classifier = buildClassifier([frames, bins, 1], numClasses, seed);
-  {
-    const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(trainY, 'int32'), numClasses));
-    classifier.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-    const batches = Math.ceil(trainClips.length / 32);
-    for (let e = 0; e < clfEpochs; e++) {
-      const bar = progressBar(`classifier epoch ${e + 1}/${clfEpochs}`, batches);
-      let acc = NaN;
-      await classifier.fit(trainX, ys, {
-        epochs: 1,
-        batchSize: 32,
-        shuffle: true,
-        verbose: 0,
-        callbacks: {
-          onBatchEnd: async (_b, l) => {
-            acc = (l?.acc as number | undefined) ?? acc;
-            bar.tick(`loss ${(l?.loss ?? NaN).toFixed(3)}`);
-          },
-        },
-      });
-      bar.done(`train acc (last batch) ${(acc * 100).toFixed(0)}%`);
-    }
-    ys.dispose();
-  }
+  await trainClassifier(classifier, trainX, trainY, numClasses, clfEpochs);
   const testPred = tf.tidy(() => tf.argMax(classifier.predict(testX) as tf.Tensor, -1).dataSync() as Int32Array);
   const classifierAccuracy = mean(Array.from(testY, (y, i) => (testPred[i] === y ? 1 : 0)));
   log(`classifier test accuracy: ${pct(classifierAccuracy)} on ${testClips.length} test clips`);
@@ -181,7 +160,7 @@ async function main(): Promise<void> {
   const targetDensity = mean((await energyTarget.data()) as Float32Array);
   tf.dispose([masks, energyTarget]);
   const m = (k: keyof typeof ev.metrics) => ev.metrics[k]?.mean ?? NaN;
-  const maskStats = maskStatistics(r.mask, targetDensity);
+  const maskStats = { ...maskValueStatistics(r.mask), targetDensity };
   log(`test: FidIn ${pct(m('inputFidelity'))}, FF ${m('faithfulness').toFixed(3)}, AI ${m('averageIncrease').toFixed(1)}, AD ${m('averageDrop').toFixed(1)}, AG ${m('averageGain').toFixed(1)}`);
 
   // ---- examples: one test clip per label (the first one the classifier gets right, else the first)
@@ -282,40 +261,6 @@ async function main(): Promise<void> {
   tf.dispose([trainX, testX]);
 }
 
-/** conv(8) → pool → conv(16) → pool → conv(32, 'features') → pool → flatten → dropout → dense (softmax). */
-function buildClassifier(inputShape: [number, number, number], numClasses: number, seed: number): tfl.LayersModel {
-  const init = (s: number) => tfl.initializers.glorotUniform({ seed: seed * 100 + s });
-  const conv = (filters: number, name: string, s: number, first = false) =>
-    tfl.layers.conv2d({
-      ...(first ? { inputShape } : {}),
-      filters,
-      kernelSize: 3,
-      padding: 'same',
-      activation: 'relu',
-      kernelInitializer: init(s),
-      name,
-    });
-  return tfl.sequential({
-    layers: [
-      conv(8, 'conv1', 1, true),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-      conv(16, 'conv2', 2),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
-      conv(32, 'features', 3),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool3' }),
-      tfl.layers.flatten({ name: 'flatten' }),
-      tfl.layers.dropout({ rate: 0.3, seed, name: 'dropout' }),
-      tfl.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: init(4), name: 'probs' }),
-    ],
-  });
-}
-
-function subsample<T>(items: readonly T[], max: number): T[] {
-  if (items.length <= max) return [...items];
-  // Evenly spaced, so every label and speaker stays represented.
-  return Array.from({ length: max }, (_, k) => items[Math.floor((k * items.length) / max)] as T);
-}
-
 function chooseExamples(labels: Int32Array, predicted: Int32Array, numClasses: number, count: number): number[] {
   const out: number[] = [];
   for (let c = 0; c < numClasses && out.length < count; c++) {
@@ -378,25 +323,8 @@ function writeAudio(inputPath: string, interpPath: string, wave: Float32Array, m
   tf.dispose([spec.magnitude, spec.phase, m, audio]);
 }
 
-/** Distribution of the mask values over all test bins, and the fraction of bins the energy target marks. */
-function maskStatistics(mask: Float32Array, targetDensity: number) {
-  const sorted = Float32Array.from(mask).sort();
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
-  return { mean: mean(mask), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), fractionAbove05: mean(Array.from(mask, (v) => (v >= 0.5 ? 1 : 0))), targetDensity };
-}
-
 function scaled(x: Float32Array, g: number): Float32Array {
   return x.map((v) => v * g);
-}
-
-function mean(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] as number;
-  return a.length ? s / a.length : NaN;
-}
-
-function pct(v: number): string {
-  return `${(v * 100).toFixed(1)}%`;
 }
 
 function metricsMarkdown(s: Record<string, unknown>): string {

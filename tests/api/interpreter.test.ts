@@ -34,6 +34,25 @@ describe('createInterpreter', () => {
     it.dispose();
   });
 
+  it('trains mask mode by default on balanced BCE, codebook, commitment and fidelity; reconstruction mode as the reference', async () => {
+    const spec = (i: Awaited<ReturnType<typeof createInterpreter>>) => i.getConfig().losses.map((l) => ({ name: l.name, config: l.config, weight: l.weight }));
+    const mask = await createInterpreter({ classifier, target: energyMask() });
+    expect(spec(mask)).toEqual([
+      { name: 'maskTarget', config: { kind: 'balanced-bce' }, weight: 1 },
+      { name: 'codebook', config: {}, weight: 1 },
+      { name: 'commitment', config: {}, weight: 1 },
+      { name: 'fidelity', config: {}, weight: 1 },
+    ]);
+    mask.dispose();
+    const recon = await createInterpreter({ classifier });
+    expect(spec(recon)).toEqual([
+      { name: 'reconstruction', config: { kind: 'bce' }, weight: 1 },
+      { name: 'codebook', config: {}, weight: 1 },
+      { name: 'commitment', config: {}, weight: 1 },
+    ]);
+    recon.dispose();
+  });
+
   it('leaves no tensors behind once disposed', async () => {
     await expectNoTensorLeak(async () => {
       const it = await createInterpreter({ classifier, seed: 1 });

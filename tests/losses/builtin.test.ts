@@ -39,6 +39,7 @@ const TABLE: Row[] = [
   { label: "reconstruction 'mse'", make: () => reconstructionLoss({ kind: 'mse' }), wrt: 'logits' },
   { label: "reconstruction 'l1'", make: () => reconstructionLoss({ kind: 'l1' }), wrt: 'logits' },
   { label: "maskTarget 'bce'", make: () => maskTargetLoss(), wrt: 'logits' },
+  { label: "maskTarget 'balanced-bce'", make: () => maskTargetLoss({ kind: 'balanced-bce' }), wrt: 'logits' },
   { label: "maskTarget 'dice'", make: () => maskTargetLoss({ kind: 'dice' }), wrt: 'logits' },
   { label: 'codebook', make: () => codebookLoss(), wrt: 'codebook', passThrough: 'codebookLoss' },
   { label: 'commitment', make: () => commitmentLoss(), wrt: 'encoded', passThrough: 'commitmentLoss' },
@@ -181,10 +182,31 @@ describe('maskTargetLoss', () => {
     f.dispose();
   });
 
+  it("'balanced-bce' weights the target's positive and negative bins equally, pooled over the batch", () => {
+    // One positive bin with z = 2 (BCE = softplus(−2)) and two negative bins with z = −1 and 3
+    // (BCE = softplus(−1) and softplus(3), mean of the two): ½·softplus(−2) + ½·mean(…).
+    const sp = (v: number) => Math.log1p(Math.exp(v));
+    const f = contextFixture({ shape: [1, 1, 3, 1], logits: [2, -1, 3], target: [1, 0, 0] });
+    expect(valueOf(f, (ctx) => maskTargetLoss({ kind: 'balanced-bce' }).compute(ctx))).toBeCloseTo(0.5 * sp(-2) + 0.5 * ((sp(-1) + sp(3)) / 2), 6);
+    f.dispose();
+    // Pooled over the batch: example 0 holds the only positive bin, example 1 only negatives.
+    // Positives: z = 0.5 → softplus(−0.5); negatives (3 bins): z = −2, 1, 0 → mean of softplus(−2), softplus(1), softplus(0).
+    const g = contextFixture({ shape: [2, 1, 2, 1], logits: [0.5, -2, 1, 0], target: [1, 0, 0, 0] });
+    expect(valueOf(g, (ctx) => maskTargetLoss({ kind: 'balanced-bce' }).compute(ctx))).toBeCloseTo(0.5 * sp(-0.5) + 0.5 * ((sp(-2) + sp(1) + sp(0)) / 3), 6);
+    g.dispose();
+  });
+
+  it("'balanced-bce' with no positive bins is half the negatives' mean BCE (the empty side adds 0)", () => {
+    // All-zero target, logits 0 everywhere: negatives' mean BCE = log 2, positives contribute 0.
+    const f = contextFixture({ shape: [1, 2, 2, 1], logits: [0, 0, 0, 0], target: [0, 0, 0, 0] });
+    expect(valueOf(f, (ctx) => maskTargetLoss({ kind: 'balanced-bce' }).compute(ctx))).toBeCloseTo(0.5 * Math.log(2), 6);
+    f.dispose();
+  });
+
   it("rejects an unknown 'kind' with a PiqConfigError that names it", async () => {
     const e = await expectThrowsWithoutLeak(() => maskTargetLoss({ kind: 'iou' as 'dice' }));
     expect(e).toBeInstanceOf(PiqConfigError);
-    expect(e.message).toContain("maskTargetLoss: 'kind' must be one of 'bce', 'dice'");
+    expect(e.message).toContain("maskTargetLoss: 'kind' must be one of 'bce', 'balanced-bce', 'dice'");
   });
 });
 
