@@ -249,7 +249,7 @@ export async function enableWasmThreads(wasmBackend: WasmThreadsBackendModule, o
   const mod = wasmBackend as Partial<WasmThreadsBackendModule> | null | undefined;
   if (typeof mod !== 'object' || mod === null || typeof mod.setThreadsCount !== 'function' || typeof mod.getThreadsCount !== 'function') {
     throw new PiqConfigError(
-      `${OWNER}: 'wasmBackend' must be the @tensorflow/tfjs-backend-wasm module (with setThreadsCount and getThreadsCount), got ${describe(wasmBackend)}. Fix: import * as wasm from '@tensorflow/tfjs-backend-wasm' and pass wasm.`,
+      `${OWNER}: 'wasmBackend' must be the @tensorflow/tfjs-backend-wasm module (with setThreadsCount and getThreadsCount), got ${describe(wasmBackend)}. Fix: pass the module namespace of the @tensorflow/tfjs-backend-wasm package (see the example in the API docs).`,
     );
   }
   optionsObject(OWNER, options, ENABLE_WASM_THREADS_KEYS);
@@ -265,7 +265,7 @@ export async function enableWasmThreads(wasmBackend: WasmThreadsBackendModule, o
   const state = engineState();
   if (state.factory === null) {
     throw new PiqConfigError(
-      `${OWNER}: the '${BACKEND}' backend is not registered, got no factory for it. Fix: import '@tensorflow/tfjs-backend-wasm' before calling ${OWNER} (and do not remove it).`,
+      `${OWNER}: the '${BACKEND}' backend is not registered, got no factory for it. Fix: load the @tensorflow/tfjs-backend-wasm package (a side-effect import) before calling ${OWNER}, and keep it.`,
     );
   }
   if (state.initialised) {
