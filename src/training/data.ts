@@ -7,6 +7,8 @@ import { permutation } from '../internal/random';
  * Training data: a tensor `[n, height, width, channels]` (shuffled and batched for you), an array
  * of batches, or a re-iterable source of batches — an (async) iterable, or a tf.data-like dataset
  * with `iterator()`. Batches may be tensors or `{ xs }` objects. Each epoch iterates the source again.
+ * As in tfjs-layers' `fitDataset`, the elements a dataset's iterator yields are disposed once used
+ * (tf.data makes new tensors for each); batches of arrays and iterables are left to their owner.
  * @category Training
  */
 export type DataSource =
@@ -32,7 +34,8 @@ function unwrap(owner: string, b: unknown): tf.Tensor4D {
 
 /**
  * Iterates one epoch of batches. For a tensor source the batches are new tensors that the
- * consumer must dispose (`owned: true`); batches of other sources belong to the source.
+ * consumer must dispose (`owned: true`); so are the elements of a tf.data dataset (`iterator()`),
+ * which tf.data creates for its consumer. Batches of arrays and (async) iterables belong to the source.
  * `skip` leaves out the first batches of the epoch (used to resume mid-epoch): for a tensor source
  * the shuffle is still drawn (so the random state advances as in an uninterrupted epoch) and the
  * skipped batches are never built; for other sources the skipped batches are pulled and dropped.
@@ -67,11 +70,22 @@ export async function* epochBatches(
     for (;;) {
       const r = await it.next();
       if (r.done) return;
+      // tf.data hands each element to its consumer (tfjs-layers' fitDataset disposes them): the
+      // batch is disposed after its step, the rest of the element (e.g. ys) and skipped elements now.
       if (skipped < skip) {
         skipped++;
+        tf.dispose(r.value as tf.TensorContainer);
         continue;
       }
-      yield { batch: unwrap(owner, r.value), owned: false };
+      let batch: tf.Tensor4D;
+      try {
+        batch = unwrap(owner, r.value);
+      } catch (e) {
+        tf.dispose(r.value as tf.TensorContainer);
+        throw e;
+      }
+      if (!(r.value instanceof tf.Tensor)) tf.dispose(Object.entries(r.value as object).filter(([k]) => k !== 'xs').map(([, v]) => v) as tf.TensorContainer);
+      yield { batch, owned: true };
     }
   }
   if (Symbol.asyncIterator in source) {

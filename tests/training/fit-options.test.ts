@@ -89,12 +89,43 @@ describe('Trainer.fit options', () => {
     const fromDataset = await run({
       iterator: async () => {
         let i = 0;
-        return { next: async () => (i < batches.length ? { value: batches[i++] as tf.Tensor4D, done: false } : { value: undefined, done: true }) as IteratorResult<tf.Tensor4D> };
+        // as tf.data does: a new tensor per element, handed to the consumer
+        return { next: async () => (i < batches.length ? { value: tf.clone(batches[i++] as tf.Tensor4D), done: false } : { value: undefined, done: true }) as IteratorResult<tf.Tensor4D> };
       },
     });
     expect(fromArray.steps).toBe(4);
     expect(fromAsync).toEqual(fromArray);
     expect(fromDataset).toEqual(fromArray);
     tf.dispose(batches);
+  });
+
+  it('disposes the elements of a tf.data-like dataset once used, ys included, in training and validation (as fitDataset)', async () => {
+    const x = tf.slice(images, [0, 0, 0, 0], [16, -1, -1, -1]) as tf.Tensor4D;
+    const made: tf.Tensor[] = [];
+    const dataset = {
+      iterator: async () => {
+        let i = 0;
+        return {
+          next: async () => {
+            if (i++ >= 3) return { value: undefined, done: true } as IteratorResult<{ xs: tf.Tensor4D; ys: tf.Tensor1D }>;
+            const value = { xs: tf.clone(x), ys: tf.zeros([16]) as tf.Tensor1D };
+            made.push(value.xs, value.ys);
+            return { value, done: false };
+          },
+        };
+      },
+    };
+    const it = await createInterpreter({ classifier, seed: 4 });
+    await it.fit(x, { epochs: 1, verbose: 0 }); // creates the optimizer state, kept between fits
+    made.length = 0;
+    const before = tf.memory().numTensors;
+    const h = await it.fit(dataset, { epochs: 2, logEvery: 1, validationData: dataset, verbose: 0 });
+    expect(h.steps).toBe(6);
+    expect(made.length).toBeGreaterThan(0);
+    expect(made).toHaveLength(2 * 3 * 2 + 2 * 3 * 2); // 2 epochs x 3 elements x (xs, ys), for training and validation
+    expect(made.every((t) => t.isDisposed)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    it.dispose();
+    x.dispose();
   });
 });
