@@ -4,7 +4,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { PiqInputError } from '../errors';
 import { describe, shapeStr } from '../internal/checks';
-import { allFinite, firstNonFiniteExample, floatTensor, isTensor } from '../internal/tensor-checks';
+import { allFinite, assertFinite, firstNonFiniteExample, floatTensor, isTensor } from '../internal/tensor-checks';
 import type { ClassifierAdapter } from './types';
 
 /** What {@link checkInputBatch} verifies beyond "a live tensor of the classifier's input shape". */
@@ -87,8 +87,6 @@ export function checkReferenceInput(owner: string, name: string, value: unknown,
         'Pass one baseline for all inputs or one per input.',
     );
   }
-  if (!allFinite(t)) {
-    throw new PiqInputError(`${owner}: '${name}' must contain only finite values, got NaN or Infinity. Clean the input first.`);
-  }
+  assertFinite(owner, name, t);
   return t;
 }

@@ -72,7 +72,7 @@ export async function writeArtifact(
   name = 'destination',
 ): Promise<tf.io.SaveResult> {
   const handler = saveHandler(owner, destination, name);
-  if (typeof handler.save !== 'function') throw new PiqConfigError(`${owner}: the handler for '${name}' cannot save. Pass a tf.io.IOHandler with save().`);
+  if (typeof handler.save !== 'function') throw new PiqConfigError(`${owner}: '${name}' must resolve to a tf.io handler with save(), got ${describe(destination)} whose handler has no save(). Pass a URL or a tf.io.IOHandler with save().`);
   const encoded = await encodeArtifacts(artifact.config, artifact.weights, artifact.generatedBy);
   const putBack = keepLocalStorageEntries(handler);
   try {
@@ -133,7 +133,7 @@ export async function readArtifact(
   name = 'source',
 ): Promise<{ config: unknown; weights: Record<string, tf.Tensor> }> {
   const handler = loadHandler(owner, source, name);
-  if (typeof handler.load !== 'function') throw new PiqConfigError(`${owner}: the handler for '${name}' cannot load. Pass a tf.io.IOHandler with load().`);
+  if (typeof handler.load !== 'function') throw new PiqConfigError(`${owner}: '${name}' must resolve to a tf.io handler with load(), got ${describe(source)} whose handler has no load(). Pass a URL or a tf.io.IOHandler with load().`);
   let artifacts: tf.io.ModelArtifacts;
   try {
     artifacts = await handler.load();
@@ -185,7 +185,7 @@ function decodeArtifacts(owner: string, artifacts: tf.io.ModelArtifacts | undefi
     throw new PiqStateError(`${owner}: the artifact has no weights (weightSpecs or weightData missing). The save is incomplete.`);
   }
   if (!Array.isArray(specs) || !specs.every(isWeightSpec)) {
-    throw new PiqStateError(`${owner}: the artifact's weight specs are malformed (each needs a name, a shape of sizes and dtype float32 or int32). The artifact is corrupted; re-save it.`);
+    throw new PiqStateError(`${owner}: the artifact's weight specs are malformed: each must have a name, a shape of sizes and dtype float32 or int32, got ${describe(Array.isArray(specs) ? (specs as unknown[]).find((x) => !isWeightSpec(x)) : specs)}. The artifact is corrupted; re-save it.`);
   }
   const expectedBytes = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
   const gotBytes = weightBytes(data).reduce((n, b) => n + b.byteLength, 0);
